@@ -1,0 +1,188 @@
+"""The whole platform as local processes: infrastructure first, then every service, then the gateway.
+
+Each service runs as its own uvicorn process with its own database and log file; `icam status`
+reports a crashed one instead of hiding it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from icam_platform.infra import manager, process
+from icam_platform.infra.manager import Endpoints
+from icam_platform.settings import InfraSettings
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    port: int
+    app: str  # "module:factory" for uvicorn --factory
+
+    @property
+    def module(self) -> str:
+        return self.app.split(":")[0]
+
+    def installed(self) -> bool:
+        return importlib.util.find_spec(self.module.split(".")[0]) is not None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+SERVICES = (
+    Service("invitation", 8101, "icam_invitation.app:create_app"),
+    Service("case", 8102, "icam_case.app:create_app"),
+    Service("referral", 8103, "icam_referral.app:create_app"),
+    Service("notification", 8104, "icam_notification.app:create_app"),
+    Service("gateway", 8100, "icam_gateway.app:create_app"),
+)
+
+
+def _pid_file(settings: InfraSettings, service: Service) -> Path:
+    return settings.run_dir / f"{service.name}.pid"
+
+
+def _environment(service: Service, endpoints: Endpoints, settings: InfraSettings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
+            "DATABASE_URL": os.environ.get(f"{service.name.upper()}_DATABASE_URL")
+            or endpoints.database_for(service.name),
+            "ICAM_SERVICE_NAME": service.name,
+            "ICAM_HOME": str(settings.home),
+            "LOG_FORMAT": "json",
+        }
+    )
+    for other in SERVICES:
+        env.setdefault(f"{other.name.upper()}_URL", other.url)
+    return env
+
+
+def healthy(service: Service, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{service.url}/health/ready", timeout=timeout) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start_service(service: Service, endpoints: Endpoints, settings: InfraSettings) -> str:
+    if process.read_pid(_pid_file(settings, service)) is not None:
+        return "already running"
+    if not process.port_is_free(service.port):
+        return f"port {service.port} taken by {process.port_owner(service.port)}"
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        service.app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(service.port),
+        "--no-access-log",
+    ]
+    process.spawn(
+        cmd,
+        log_file=settings.logs_dir / f"{service.name}.log",
+        pid_file=_pid_file(settings, service),
+        env=_environment(service, endpoints, settings),
+    )
+    return "started"
+
+
+def wait_healthy(services: list[Service], settings: InfraSettings, timeout: float = 90.0) -> dict[str, str]:
+    pending = {s.name: s for s in services}
+    result: dict[str, str] = {}
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        for name, service in list(pending.items()):
+            if process.read_pid(_pid_file(settings, service)) is None:
+                result[name] = f"CRASHED: see {settings.logs_dir / (name + '.log')}"
+                del pending[name]
+            elif healthy(service):
+                result[name] = f"healthy at {service.url}"
+                del pending[name]
+        time.sleep(0.3)
+    for name in pending:
+        result[name] = f"NOT HEALTHY after {timeout:.0f}s: see {settings.logs_dir / (name + '.log')}"
+    return result
+
+
+def up(args: argparse.Namespace) -> int:
+    settings = InfraSettings.from_env(Path(args.home) if args.home else None)
+    started = time.monotonic()
+    endpoints = manager.up(settings)
+    print(f"PostgreSQL   {endpoints.database_url}")
+    print(f"Kafka        {endpoints.kafka_bootstrap}")
+    available = [s for s in SERVICES if s.installed()]
+    for service in SERVICES:
+        if service not in available:
+            print(f"{service.name:<12} not built yet (package {service.module} missing)")
+    for service in available:
+        start_service(service, endpoints, settings)
+    report = wait_healthy(available, settings)
+    for name, state in report.items():
+        print(f"{name:<12} {state}")
+    print(f"ready in {time.monotonic() - started:.1f}s; logs under {settings.logs_dir}")
+    gateway = next((s for s in available if s.name == "gateway"), None)
+    if gateway:
+        print(f"Gateway      {gateway.url}   docs: {gateway.url}/docs")
+        print("Token        uv run icam token --role coach --region brussels --sub coach-17")
+    failed = [n for n, state in report.items() if not state.startswith("healthy")]
+    return 1 if failed else 0
+
+
+def down(args: argparse.Namespace) -> int:
+    settings = InfraSettings.from_env(Path(args.home) if args.home else None)
+    for service in reversed(SERVICES):
+        if process.stop(_pid_file(settings, service), timeout=30):
+            print(f"stopped {service.name}")
+    stopped = manager.down(settings)
+    print("stopped: " + (", ".join(stopped) if stopped else "no infrastructure was running"))
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    settings = InfraSettings.from_env(Path(args.home) if args.home else None)
+    code = 0
+    for key, value in manager.describe(settings).items():
+        print(f"{key:<12} {value}")
+    for service in SERVICES:
+        if not service.installed():
+            continue
+        pid = process.read_pid(_pid_file(settings, service))
+        if pid is None:
+            state, code = "stopped (or crashed: see its log)", 3
+        elif healthy(service):
+            state = f"healthy pid {pid} {service.url}"
+        else:
+            state, code = f"UNHEALTHY pid {pid} {service.url}", 3
+        print(f"{service.name:<12} {state}")
+    return code
+
+
+def restart(args: argparse.Namespace) -> int:
+    down(args)
+    return up(args)
+
+
+def register_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    up_cmd = commands.add_parser("up", help="start the whole platform (infrastructure and services)")
+    up_cmd.add_argument("--demo", action="store_true", help="seed demo households once healthy")
+    up_cmd.set_defaults(func=up)
+    commands.add_parser("down", help="stop the platform, keeping data").set_defaults(func=down)
+    commands.add_parser("status", help="health of every process").set_defaults(func=status)
+    commands.add_parser("restart", help="down, then up").set_defaults(func=restart)

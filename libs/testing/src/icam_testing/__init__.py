@@ -1,0 +1,1 @@
+"""Test harness: real servers for integration tests (see `icam_testing.plugin`)."""
