@@ -10,6 +10,7 @@ import asyncio
 import base64
 import contextlib
 import os
+import shlex
 import shutil
 import subprocess
 import uuid
@@ -78,6 +79,8 @@ def resolve_jars(settings: InfraSettings) -> Path:
         "-DincludeScope=runtime",
         f"-DoutputDirectory={staging}",
         f"-Dkafka.version={settings.kafka_version}",
+        # e.g. "-s mirror-settings.xml" where Maven Central is reached through a mirror
+        *shlex.split(os.environ.get("ICAM_MAVEN_ARGS", "")),
     ]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     if result.returncode != 0:
