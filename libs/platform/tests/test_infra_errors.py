@@ -18,9 +18,14 @@ def settings_in(tmp_path: Path, port: int | None = None) -> InfraSettings:
     base = InfraSettings.from_env(tmp_path / "home")
     port = port or free_port()
     return InfraSettings(
-        home=base.home, kafka_port=port, kafka_controller_port=free_port(),
-        kafka_version="4.1.1", kafka_heap="256m", cache_dir=tmp_path / "cache",
-        external_kafka=None, external_database_url=None,
+        home=base.home,
+        kafka_port=port,
+        kafka_controller_port=free_port(),
+        kafka_version="4.1.1",
+        kafka_heap="256m",
+        cache_dir=tmp_path / "cache",
+        external_kafka=None,
+        external_database_url=None,
     )
 
 
@@ -40,9 +45,7 @@ def test_missing_java_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) ->
         kafka.java_executable()
 
 
-def test_missing_maven_names_the_tarball_alternative(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_missing_maven_names_the_tarball_alternative(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(InfraError, match="Maven .* is missing.*binary tarball"):
         kafka.resolve_jars(settings_in(tmp_path))

@@ -21,9 +21,14 @@ def private_infra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> InfraSetti
     monkeypatch.delenv("DATABASE_URL", raising=False)
     base = InfraSettings.from_env(tmp_path / "icam")
     settings = InfraSettings(
-        home=base.home, kafka_port=free_port(), kafka_controller_port=free_port(),
-        kafka_version=base.kafka_version, kafka_heap="256m", cache_dir=base.cache_dir,
-        external_kafka=None, external_database_url=None,
+        home=base.home,
+        kafka_port=free_port(),
+        kafka_controller_port=free_port(),
+        kafka_version=base.kafka_version,
+        kafka_heap="256m",
+        cache_dir=base.cache_dir,
+        external_kafka=None,
+        external_database_url=None,
     )
     yield settings
     manager.down(settings)

@@ -16,6 +16,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from icam_auth import Principal, Role
+from icam_auth.issuer import LOCAL_ISSUER, LocalIssuer
 from icam_platform.infra import manager, process
 from icam_platform.infra.manager import Endpoints
 from icam_platform.settings import InfraSettings
@@ -46,6 +48,11 @@ SERVICES = (
     Service("notification", 8104, "icam_notification.app:create_app"),
     Service("gateway", 8100, "icam_gateway.app:create_app"),
 )
+
+
+def local_issuer(settings: InfraSettings) -> LocalIssuer:
+    """The development token issuer; its key pair is kept with the platform's state."""
+    return LocalIssuer(settings.home / "auth")
 
 
 def _pid_file(settings: InfraSettings, service: Service) -> Path:
@@ -186,3 +193,17 @@ def register_commands(commands: argparse._SubParsersAction) -> None:  # type: ig
     commands.add_parser("down", help="stop the platform, keeping data").set_defaults(func=down)
     commands.add_parser("status", help="health of every process").set_defaults(func=status)
     commands.add_parser("restart", help="down, then up").set_defaults(func=restart)
+    token_cmd = commands.add_parser("token", help="mint a bearer token from the local issuer")
+    token_cmd.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token_cmd.add_argument("--sub", required=True, help="subject: coach id, partner user, ...")
+    token_cmd.add_argument("--region", help="coach and team lead: their region")
+    token_cmd.add_argument("--organisation", help="return partner: their organisation")
+    token_cmd.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
+    token_cmd.set_defaults(func=token)
+
+
+def token(args: argparse.Namespace) -> int:
+    settings = InfraSettings.from_env(Path(args.home) if args.home else None)
+    principal = Principal(args.sub, Role(args.role), args.region, args.organisation)
+    print(local_issuer(settings).mint(principal, ttl_seconds=args.ttl))
+    return 0
