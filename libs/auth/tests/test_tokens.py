@@ -7,6 +7,7 @@ from pathlib import Path
 
 import jwt
 import pytest
+
 from icam_auth import AuthSettings, Principal, Role, TokenVerifier, Unauthenticated
 from icam_auth.issuer import LocalIssuer
 

@@ -69,6 +69,8 @@ def _environment(service: Service, endpoints: Endpoints, settings: InfraSettings
             "ICAM_SERVICE_NAME": service.name,
             "ICAM_HOME": str(settings.home),
             "LOG_FORMAT": "json",
+            "ICAM_AUTH_ISSUER": LOCAL_ISSUER,
+            "ICAM_AUTH_JWKS": str(local_issuer(settings).write_jwks()),
         }
     )
     for other in SERVICES:

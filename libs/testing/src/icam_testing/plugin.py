@@ -18,8 +18,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import asyncpg
 import pytest
-from icam_platform.infra import postgres
 
+from icam_platform.infra import postgres
 from icam_testing import servers as server_source
 
 MARKERS = ("unit", "integration", "e2e")
