@@ -41,13 +41,13 @@ def test_a_taken_kafka_port_is_refused_with_the_port_and_what_to_do(tmp_path: Pa
 def test_missing_java_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(InfraError, match="Java is missing.*JAVA_HOME"):
+    with pytest.raises(InfraError, match=r"Java is missing.*JAVA_HOME"):
         kafka.java_executable()
 
 
 def test_missing_maven_names_the_tarball_alternative(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(InfraError, match="Maven .* is missing.*binary tarball"):
+    with pytest.raises(InfraError, match=r"Maven .* is missing.*binary tarball"):
         kafka.resolve_jars(settings_in(tmp_path))
 
 
