@@ -87,9 +87,10 @@ def _add_logs(commands: argparse._SubParsersAction) -> None:  # type: ignore[typ
 
 
 def _add_platform_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from icam_platform import platform
+    from icam_platform import platform, topics
 
     platform.register_commands(commands)
+    topics.register_commands(commands)
     _add_logs(commands)
 
 

@@ -7,6 +7,7 @@ reports a crashed one instead of hiding it.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib.util
 import os
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from icam_auth import Principal, Role
 from icam_auth.issuer import LOCAL_ISSUER, LocalIssuer
+from icam_platform import topics
 from icam_platform.infra import manager, process
 from icam_platform.infra.manager import Endpoints
 from icam_platform.settings import InfraSettings
@@ -134,6 +136,7 @@ def up(args: argparse.Namespace) -> int:
     settings = InfraSettings.from_env(Path(args.home) if args.home else None)
     started = time.monotonic()
     endpoints = manager.up(settings)
+    asyncio.run(topics.ensure_topics(endpoints.kafka_bootstrap, replication_factor=1))
     print(f"PostgreSQL   {endpoints.database_url}")
     print(f"Kafka        {endpoints.kafka_bootstrap}")
     available = [s for s in SERVICES if s.installed()]

@@ -1,0 +1,53 @@
+"""The production deploy files describe every service, probe it, and create the topics first."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+import yaml
+
+from icam_contracts.topics import TOPICS
+from icam_platform.topics import plan
+
+pytestmark = pytest.mark.unit
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+SERVICES = {"invitation", "case", "referral", "notification", "gateway"}
+
+
+def _render_module():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("render", DEPLOY / "k8s" / "render.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_committed_kubernetes_manifests_are_a_fresh_rendering() -> None:
+    assert (DEPLOY / "k8s" / "icam.yaml").read_text() == _render_module().render()
+
+
+def test_every_service_has_a_probed_deployment_and_a_service() -> None:
+    objects = list(yaml.safe_load_all((DEPLOY / "k8s" / "icam.yaml").read_text()))
+    deployments = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Deployment"}
+    services = {o["metadata"]["name"] for o in objects if o["kind"] == "Service"}
+    assert set(deployments) == {f"icam-{s}" for s in SERVICES} == services
+    for deployment in deployments.values():
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
+    assert any(o["kind"] == "Job" and "topics" in o["metadata"]["name"] for o in objects)
+
+
+def test_compose_runs_kafka_postgres_topics_and_every_service() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert set(compose["services"]) == SERVICES | {"kafka", "postgres", "topics"}
+
+
+def test_every_event_topic_gets_a_dead_letter_topic_with_production_replication() -> None:
+    names = {p.name for p in plan(replication_factor=3)}
+    for topic in TOPICS:
+        assert {topic.name, topic.dlq} <= names
+    assert all(p.config["min.insync.replicas"] == "2" for p in plan(replication_factor=3))
