@@ -1,0 +1,113 @@
+"""Composition root of the gateway: `uvicorn --factory icam_gateway.app:create_app`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+
+from icam_gateway import api, audit, policy, proxy
+from icam_gateway.config import GatewaySettings
+from icam_gateway.problems import problem
+from icam_gateway.runtime import Runtime
+
+DESCRIPTION = """The only HTTP entry point for ICAM coach UIs and dashboards.
+
+Authenticate with an OIDC bearer token (RS256; locally: `uv run icam token --role coach --region
+brussels --sub coach-17`). Every read of personal data is written to the audit log; send an
+`X-Purpose` header to say why. Errors are `application/problem+json` (RFC 9457).
+"""
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=10)
+        assert pool is not None
+        await audit.migrate(pool)
+        timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            app.state.runtime = Runtime(settings, pool, client)
+            yield
+        await pool.close()
+
+    app = FastAPI(title="ICAM gateway", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.include_router(api.router)
+    _add_platform_routes(app, settings)
+    _add_error_handlers(app)
+    return app
+
+
+def _add_platform_routes(app: FastAPI, settings: GatewaySettings) -> None:
+    @app.get("/health/live", tags=["health"])
+    async def live() -> dict[str, str]:
+        return {"status": "live"}
+
+    @app.get("/health/ready", tags=["health"])
+    async def ready(request: Request) -> Response:
+        try:
+            await request.app.state.runtime.pool.fetchval("select 1")
+        except Exception as exc:
+            return problem(503, "Not ready", f"audit database unavailable: {exc}")
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/health/services", tags=["health"], summary="Readiness of every upstream service")
+    async def services(request: Request) -> dict[str, str]:
+        rt: Runtime = request.app.state.runtime
+        report = {}
+        for name, url in settings.service_urls.items():
+            try:
+                answer = await rt.client.get(f"{url}/health/ready")
+                report[name] = "ready" if answer.status_code == 200 else f"not ready ({answer.status_code})"
+            except httpx.HTTPError:
+                report[name] = "unavailable"
+        return report
+
+    jwks_document: dict[str, Any] = {}
+    if settings.jwks_file and not settings.jwks_file.startswith("http"):
+        jwks_document = json.loads(Path(settings.jwks_file).read_text())
+
+    @app.get("/.well-known/jwks.json", tags=["auth"], summary="Public keys of the local token issuer")
+    async def jwks() -> dict[str, Any]:
+        if not jwks_document:
+            raise HTTPException(404, "this gateway does not serve a local issuer's keys")
+        return jwks_document
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(policy.NotAllowed)
+    async def not_allowed(_: Request, exc: policy.NotAllowed) -> Response:
+        return problem(403, "Forbidden", str(exc))
+
+    @app.exception_handler(policy.NoSuchRoute)
+    async def no_route(_: Request, exc: policy.NoSuchRoute) -> Response:
+        return problem(404, "Not found", f"the gateway has no route {exc}")
+
+    @app.exception_handler(proxy.UpstreamError)
+    async def upstream(_: Request, exc: proxy.UpstreamError) -> Response:
+        return exc.response
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> Response:
+        response = problem(exc.status_code, _title(exc.status_code), str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> Response:
+        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        return problem(422, "Invalid request", "the request does not validate", errors=errors)
+
+
+def _title(status: int) -> str:
+    return {401: "Unauthenticated", 403: "Forbidden", 404: "Not found"}.get(status, "Error")

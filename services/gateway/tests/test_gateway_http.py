@@ -1,0 +1,185 @@
+"""The gateway in front of a real HTTP service on loopback: forwarding, errors, audit."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+
+from icam_auth import Principal, Role
+from icam_auth.issuer import LocalIssuer
+from icam_gateway.app import create_app
+from icam_gateway.config import GatewaySettings
+
+pytestmark = pytest.mark.integration
+
+COACH = Principal("coach-17", Role.COACH, region="brussels")
+AUDITOR = Principal("audit-1", Role.AUDITOR)
+OPS = Principal("ops-1", Role.OPS_VIEWER)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fake_case_service() -> FastAPI:
+    """Stands in for the case service's HTTP API (a real server on loopback, not a mock object)."""
+    app = FastAPI()
+
+    @app.get("/cases/{case_id}")
+    async def case(case_id: str, request: Request) -> dict[str, str]:
+        return {
+            "case_id": case_id,
+            "correlation": request.headers["x-correlation-id"],
+            "auth": request.headers["authorization"][:7],
+        }
+
+    @app.get("/caseload")
+    async def caseload() -> list[str]:
+        await asyncio.sleep(1.0)  # slower than the gateway's read timeout in this test
+        return []
+
+    @app.get("/stats/outcomes")
+    async def broken() -> dict[str, str]:
+        raise RuntimeError("database on fire")
+
+    return app
+
+
+@pytest.fixture
+async def case_service_url() -> AsyncIterator[str]:
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(fake_case_service(), host="127.0.0.1", port=port, log_level="error")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture
+def issuer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalIssuer]:
+    issuer = LocalIssuer(tmp_path / "auth")
+    monkeypatch.setenv("ICAM_AUTH_ISSUER", issuer.issuer)
+    monkeypatch.setenv("ICAM_AUTH_JWKS", str(issuer.write_jwks()))
+    from icam_auth.fastapi import _verifier
+
+    _verifier.cache_clear()
+    yield issuer
+    _verifier.cache_clear()
+
+
+@pytest.fixture
+async def gateway(
+    database_url: str, case_service_url: str, issuer: LocalIssuer
+) -> AsyncIterator[httpx.AsyncClient]:
+    closed = f"http://127.0.0.1:{free_port()}"
+    settings = GatewaySettings(
+        database_url=database_url,
+        read_timeout=0.3,
+        connect_timeout=0.5,
+        service_urls={
+            "case": case_service_url,
+            "invitation": closed,
+            "referral": closed,
+            "notification": closed,
+        },
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield client
+
+
+def bearer(issuer: LocalIssuer, principal: Principal) -> dict[str, str]:
+    return {"authorization": f"Bearer {issuer.mint(principal)}"}
+
+
+async def test_a_coach_reads_a_case_through_the_gateway_and_the_read_is_audited(
+    gateway: httpx.AsyncClient, issuer: LocalIssuer
+) -> None:
+    response = await gateway.get(
+        "/api/cases/c-42", headers=bearer(issuer, COACH) | {"x-purpose": "interview prep"}
+    )
+    assert response.status_code == 200
+    assert response.json()["case_id"] == "c-42"
+    assert response.json()["correlation"] == response.headers["x-correlation-id"]
+    assert response.json()["auth"] == "Bearer "
+
+    log = await gateway.get("/api/audit", headers=bearer(issuer, AUDITOR))
+    assert log.status_code == 200
+    [entry] = log.json()
+    assert (entry["subject"], entry["path"], entry["purpose"]) == (
+        "coach-17",
+        "/cases/c-42",
+        "interview prep",
+    )
+
+
+async def test_no_token_is_401_problem_json(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.get("/api/cases/c-42")
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_a_role_outside_its_remit_gets_403_and_nothing_is_audited(
+    gateway: httpx.AsyncClient, issuer: LocalIssuer
+) -> None:
+    response = await gateway.get("/api/cases/c-42", headers=bearer(issuer, OPS))
+    assert response.status_code == 403
+    assert "ops_viewer" in response.json()["detail"]
+    assert (await gateway.get("/api/audit", headers=bearer(issuer, AUDITOR))).json() == []
+
+
+async def test_the_audit_log_is_for_auditors_only(gateway: httpx.AsyncClient, issuer: LocalIssuer) -> None:
+    assert (await gateway.get("/api/audit", headers=bearer(issuer, COACH))).status_code == 403
+
+
+async def test_a_service_that_is_down_is_a_503_naming_it(
+    gateway: httpx.AsyncClient, issuer: LocalIssuer
+) -> None:
+    response = await gateway.post("/api/invitations", json={}, headers=bearer(issuer, COACH))
+    assert response.status_code == 503
+    assert response.json()["service"] == "invitation"
+    assert response.headers["retry-after"]
+
+
+async def test_a_slow_service_is_a_504(gateway: httpx.AsyncClient, issuer: LocalIssuer) -> None:
+    response = await gateway.get("/api/caseload", headers=bearer(issuer, COACH))
+    assert response.status_code == 504
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_failing_service_is_a_502_without_its_internals(
+    gateway: httpx.AsyncClient, issuer: LocalIssuer
+) -> None:
+    response = await gateway.get("/api/stats/outcomes", headers=bearer(issuer, OPS))
+    assert response.status_code == 502
+    assert "on fire" not in response.text
+
+
+async def test_kpis_report_unavailable_services_instead_of_failing(
+    gateway: httpx.AsyncClient, issuer: LocalIssuer
+) -> None:
+    response = await gateway.get("/api/views/kpis", headers=bearer(issuer, OPS))
+    assert response.status_code == 200
+    body = response.json()
+    assert {u["service"] for u in body["unavailable"]} == {"invitation", "case", "referral", "notification"}
+
+
+async def test_the_local_issuers_keys_are_published(gateway: httpx.AsyncClient, issuer: LocalIssuer) -> None:
+    response = await gateway.get("/.well-known/jwks.json")
+    assert response.json()["keys"][0]["kid"] == issuer.key_id
