@@ -52,6 +52,12 @@ SERVICES = (
 )
 
 
+def services(port_offset: int | None = None) -> tuple[Service, ...]:
+    """The platform's processes; `ICAM_PORT_OFFSET` moves all ports (a second platform beside one)."""
+    offset = int(os.environ.get("ICAM_PORT_OFFSET", "0")) if port_offset is None else port_offset
+    return tuple(Service(s.name, s.port + offset, s.app) for s in SERVICES)
+
+
 def local_issuer(settings: InfraSettings) -> LocalIssuer:
     """The development token issuer; its key pair is kept with the platform's state."""
     return LocalIssuer(settings.home / "auth")
@@ -61,8 +67,16 @@ def _pid_file(settings: InfraSettings, service: Service) -> Path:
     return settings.run_dir / f"{service.name}.pid"
 
 
-def _environment(service: Service, endpoints: Endpoints, settings: InfraSettings) -> dict[str, str]:
+def _environment(
+    service: Service,
+    endpoints: Endpoints,
+    settings: InfraSettings,
+    peers: tuple[Service, ...],
+    extra: dict[str, str],
+) -> dict[str, str]:
     env = dict(os.environ)
+    for other in peers:
+        env.setdefault(f"{other.name.upper()}_URL", other.url)
     env.update(
         {
             "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
@@ -75,8 +89,7 @@ def _environment(service: Service, endpoints: Endpoints, settings: InfraSettings
             "ICAM_AUTH_JWKS": str(local_issuer(settings).write_jwks()),
         }
     )
-    for other in SERVICES:
-        env.setdefault(f"{other.name.upper()}_URL", other.url)
+    env.update(extra)
     return env
 
 
@@ -88,7 +101,13 @@ def healthy(service: Service, timeout: float = 2.0) -> bool:
         return False
 
 
-def start_service(service: Service, endpoints: Endpoints, settings: InfraSettings) -> str:
+def start_service(
+    service: Service,
+    endpoints: Endpoints,
+    settings: InfraSettings,
+    peers: tuple[Service, ...] = SERVICES,
+    extra_env: dict[str, str] | None = None,
+) -> str:
     if process.read_pid(_pid_file(settings, service)) is not None:
         return "already running"
     if not process.port_is_free(service.port):
@@ -109,13 +128,18 @@ def start_service(service: Service, endpoints: Endpoints, settings: InfraSetting
         cmd,
         log_file=settings.logs_dir / f"{service.name}.log",
         pid_file=_pid_file(settings, service),
-        env=_environment(service, endpoints, settings),
+        env=_environment(service, endpoints, settings, peers, extra_env or {}),
     )
     return "started"
 
 
-def wait_healthy(services: list[Service], settings: InfraSettings, timeout: float = 90.0) -> dict[str, str]:
-    pending = {s.name: s for s in services}
+def stop_service(service: Service, settings: InfraSettings) -> bool:
+    return process.stop(_pid_file(settings, service), timeout=30)
+
+
+def wait_healthy(started: list[Service], settings: InfraSettings, timeout: float = 90.0) -> dict[str, str]:
+    """Poll each service's readiness; a process that died is reported as crashed, not waited for."""
+    pending = {s.name: s for s in started}
     result: dict[str, str] = {}
     deadline = time.monotonic() + timeout
     while pending and time.monotonic() < deadline:
@@ -139,12 +163,13 @@ def up(args: argparse.Namespace) -> int:
     asyncio.run(topics.ensure_topics(endpoints.kafka_bootstrap, replication_factor=1))
     print(f"PostgreSQL   {endpoints.database_url}")
     print(f"Kafka        {endpoints.kafka_bootstrap}")
-    available = [s for s in SERVICES if s.installed()]
-    for service in SERVICES:
+    peers = services()
+    available = [s for s in peers if s.installed()]
+    for service in peers:
         if service not in available:
             print(f"{service.name:<12} not built yet (package {service.module} missing)")
     for service in available:
-        start_service(service, endpoints, settings)
+        start_service(service, endpoints, settings, peers)
     report = wait_healthy(available, settings)
     for name, state in report.items():
         print(f"{name:<12} {state}")
@@ -159,8 +184,8 @@ def up(args: argparse.Namespace) -> int:
 
 def down(args: argparse.Namespace) -> int:
     settings = InfraSettings.from_env(Path(args.home) if args.home else None)
-    for service in reversed(SERVICES):
-        if process.stop(_pid_file(settings, service), timeout=30):
+    for service in reversed(services()):
+        if stop_service(service, settings):
             print(f"stopped {service.name}")
     stopped = manager.down(settings)
     print("stopped: " + (", ".join(stopped) if stopped else "no infrastructure was running"))
@@ -172,7 +197,7 @@ def status(args: argparse.Namespace) -> int:
     code = 0
     for key, value in manager.describe(settings).items():
         print(f"{key:<12} {value}")
-    for service in SERVICES:
+    for service in services():
         if not service.installed():
             continue
         pid = process.read_pid(_pid_file(settings, service))
