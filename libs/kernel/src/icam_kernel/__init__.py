@@ -1,1 +1,1 @@
-"""kernel"""
+"""ICAM event-sourcing kernel: event store, outbox relay, inbox, projections (see README.md)."""

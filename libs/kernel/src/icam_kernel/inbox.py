@@ -1,0 +1,244 @@
+"""Idempotent consumer: inbox row, handler and commit in one transaction; offset after commit.
+
+FastStream's Kafka subscribers acknowledge FIRST by default (`AckPolicy.ACK_FIRST`: auto-commit on,
+at most once). `subscribe` registers with `ack_policy=AckPolicy.NACK_ON_ERROR`, which makes
+FastStream turn auto-commit off (`KafkaSubscriberConfig`: `enable_auto_commit = ack_first`) and
+commit the offset only after the handler returned; an exception that escapes (the database is
+unreachable) seeks back to the message, so it is delivered again. Handler errors never escape:
+they are retried with backoff, then dead-lettered (`<topic>.dlq` and the `dead_letters` table),
+and the offset moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import structlog
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from icam_kernel.db import Connection
+from icam_kernel.events import RecordedEvent
+from icam_kernel.observability import DEAD_LETTERS, HANDLER_SECONDS, bound_context
+from icam_kernel.upcasting import Upcaster
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[Connection, RecordedEvent], Awaitable[None]]
+DeadLetterPublisher = Callable[[str, bytes | None, bytes, dict[str, str]], Awaitable[None]]
+
+_MARK = "insert into inbox (consumer, event_id) values ($1, $2) on conflict do nothing returning true"
+
+# errors of the infrastructure, not of the event: never dead-letter for these, deliver again
+_TRANSIENT: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+)
+
+
+class Outcome(enum.Enum):
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    DEAD_LETTERED = "dead_lettered"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One Kafka record, as the consumer got it."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: Sequence[tuple[str, bytes]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Attempts before dead-lettering, and the backoff between them (doubling up to `max_backoff`)."""
+
+    attempts: int = 5
+    backoff: float = 0.2
+    max_backoff: float = 5.0
+
+    def delay(self, attempt: int) -> float:
+        return float(min(self.backoff * 2 ** (attempt - 1), self.max_backoff))
+
+
+class IdempotentConsumer:
+    """Wraps `handler(conn, event)` so that each event has exactly one effect in this database."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        consumer_name: str,
+        handler: Handler,
+        *,
+        dead_letters: DeadLetterPublisher | None = None,
+        retry: RetryPolicy | None = None,
+        upcaster: Upcaster | None = None,
+    ) -> None:
+        self.pool, self.name, self.handler = pool, consumer_name, handler
+        self.publish_dead_letter = dead_letters
+        self.retry = retry or RetryPolicy()
+        self.upcaster = upcaster
+
+    def parse(self, value: bytes) -> RecordedEvent:
+        event = RecordedEvent.from_envelope(json.loads(value))
+        if self.upcaster is None:
+            return event
+        return event.with_payload(*self.upcaster.upcast(event.event_type, event.event_version, event.data))
+
+    async def handle_once(self, event: RecordedEvent) -> Outcome:
+        """Inbox row + handler in one transaction; a duplicate is skipped without effect."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            first = await conn.fetchval(
+                _MARK,
+                self.name,
+                event.event_id,
+            )
+            if not first:
+                return Outcome.DUPLICATE
+            await self.handler(conn, event)
+        return Outcome.HANDLED
+
+    async def process(self, delivery: Delivery) -> Outcome:
+        """Handle one record with retries; dead-letter it when it keeps failing. Raises only for
+        infrastructure errors, which must lead to redelivery rather than a commit."""
+        try:
+            event = self.parse(delivery.value)
+        except (ValueError, KeyError, TypeError) as malformed:
+            return await self._dead_letter(delivery, None, malformed, attempts=1)
+        with bound_context(
+            correlation_id=event.correlation_id, event_id=str(event.event_id), consumer=self.name
+        ):
+            for attempt in range(1, self.retry.attempts + 1):
+                started = time.perf_counter()
+                try:
+                    outcome = await self.handle_once(event)
+                except _TRANSIENT:
+                    await asyncio.sleep(self.retry.delay(attempt))
+                    raise
+                except Exception as error:
+                    HANDLER_SECONDS.labels(self.name, "error").observe(time.perf_counter() - started)
+                    log.warning(
+                        "handler_failed", attempt=attempt, error_type=type(error).__name__, error=str(error)
+                    )
+                    if attempt == self.retry.attempts:
+                        return await self._dead_letter(delivery, event, error, attempts=attempt)
+                    await asyncio.sleep(self.retry.delay(attempt))
+                else:
+                    HANDLER_SECONDS.labels(self.name, outcome.value).observe(time.perf_counter() - started)
+                    return outcome
+        raise AssertionError("unreachable")
+
+    async def _dead_letter(
+        self, delivery: Delivery, event: RecordedEvent | None, error: BaseException, *, attempts: int
+    ) -> Outcome:
+        headers = {
+            **{k: v.decode(errors="replace") for k, v in delivery.headers},
+            "error_type": type(error).__name__,
+            "error_message": str(error)[:2000],
+            "error_trace": "".join(traceback.format_exception_only(error)).strip()[:2000],
+            "consumer": self.name,
+            "original_topic": delivery.topic,
+            "original_partition": str(delivery.partition),
+            "original_offset": str(delivery.offset),
+            "attempts": str(attempts),
+        }
+        if self.publish_dead_letter is not None:
+            await self.publish_dead_letter(f"{delivery.topic}.dlq", delivery.key, delivery.value, headers)
+        await record_dead_letter(self.pool, self.name, delivery, event, headers)
+        DEAD_LETTERS.labels(self.name).inc()
+        log.error(
+            "event_dead_lettered",
+            topic=delivery.topic,
+            offset=delivery.offset,
+            error=headers["error_message"],
+        )
+        return Outcome.DEAD_LETTERED
+
+    def subscribe(
+        self, broker: KafkaBroker, topic: str, *, group_id: str | None = None, **options: Any
+    ) -> Any:
+        """Register on a FastStream broker: commit after the transaction, never before."""
+        if self.publish_dead_letter is None:
+            self.publish_dead_letter = broker_dead_letters(broker)
+
+        async def on_event(message: KafkaMessage) -> None:
+            record = message.raw_message
+            assert not isinstance(record, tuple)  # not a batch subscriber
+            await self.process(
+                Delivery(
+                    record.topic, record.partition, record.offset, record.key, record.value, record.headers
+                )
+            )
+
+        options.setdefault("description", f"{self.name}: idempotent consumer (inbox) of {topic}")
+        subscriber = broker.subscriber(
+            topic,
+            group_id=group_id or self.name,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            **options,
+        )
+        subscriber(on_event)
+        return subscriber
+
+
+def broker_dead_letters(broker: KafkaBroker) -> DeadLetterPublisher:
+    """Publish dead letters with the service's own broker (value and key unchanged)."""
+
+    async def publish(topic: str, key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
+        await broker.publish(value, topic, key=key, headers=headers)
+
+    return publish
+
+
+async def record_dead_letter(
+    pool: asyncpg.Pool,
+    consumer: str,
+    delivery: Delivery,
+    event: RecordedEvent | None,
+    headers: Mapping[str, str],
+) -> None:
+    """Keep the dead letter, and mark the event as dealt with in the inbox so that a redelivery
+    neither runs the handler again nor dead-letters it twice (replay removes that mark)."""
+    async with pool.acquire() as conn, conn.transaction():
+        if event is not None:
+            first = await conn.fetchval(
+                _MARK,
+                consumer,
+                event.event_id,
+            )
+            if not first:
+                return
+        await conn.execute(
+            """insert into dead_letters (consumer, topic, "partition", "offset", event_id, event_type,
+                   key, value, headers, error_type, error_message, attempts)
+               values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)""",
+            consumer,
+            delivery.topic,
+            delivery.partition,
+            delivery.offset,
+            event.event_id if event else None,
+            event.event_type if event else None,
+            delivery.key.decode(errors="replace") if delivery.key is not None else None,
+            delivery.value.decode(errors="replace"),
+            json.dumps({k: v.decode(errors="replace") for k, v in delivery.headers}),
+            headers["error_type"],
+            headers["error_message"],
+            int(headers["attempts"]),
+        )

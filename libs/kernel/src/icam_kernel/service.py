@@ -1,0 +1,164 @@
+"""Composition root shared by the services: settings, pool, migrations, broker, relay, timers.
+
+    runtime = ServiceRuntime("case", ServiceSettings.from_env(), migrations_dir=HERE / "migrations",
+                             store=EventStore("icam.case.events", inline_projections=[CaseList()]))
+    runtime.consume("icam.invitation.events", "case-from-invitations", when_invitation_sent_open_case)
+    runtime.timers["no_show"] = record_no_show
+    app = create_service_app(runtime, routers=[commands_router])
+
+Nothing connects at import time: the app's lifespan starts everything and stops it in reverse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import structlog
+from fastapi import APIRouter, FastAPI
+from faststream.kafka import KafkaBroker
+
+from icam_kernel.http import health_router, install_problem_handlers
+from icam_kernel.inbox import Handler, IdempotentConsumer, RetryPolicy
+from icam_kernel.migrations import apply_migrations
+from icam_kernel.observability import configure_logging
+from icam_kernel.outbox import OutboxRelay
+from icam_kernel.projections import ASYNC, INLINE, Projection, ProjectionRunner, register_projection
+from icam_kernel.store import EventStore
+from icam_kernel.timers import TimerHandler, TimerWorker
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """From the environment: DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, ICAM_SERVICE_NAME."""
+
+    service_name: str
+    database_url: str
+    kafka_bootstrap: str
+    pool_size: int = 10
+
+    @classmethod
+    def from_env(cls, default_name: str = "icam") -> ServiceSettings:
+        return cls(
+            service_name=os.environ.get("ICAM_SERVICE_NAME", default_name),
+            database_url=os.environ["DATABASE_URL"],
+            kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+            pool_size=int(os.environ.get("ICAM_DB_POOL_SIZE", "10")),
+        )
+
+
+@dataclass
+class ServiceRuntime:
+    """Everything a service runs besides its HTTP routes; `pool` and `relay` exist once started."""
+
+    name: str
+    settings: ServiceSettings
+    migrations_dir: Path | None
+    store: EventStore
+    async_projections: Sequence[Projection] = ()
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timers: dict[str, TimerHandler] = field(default_factory=dict)
+    broker: KafkaBroker = field(init=False)
+    pool: asyncpg.Pool | None = field(init=False, default=None)
+    relay: OutboxRelay | None = field(init=False, default=None)
+    _consumers: list[IdempotentConsumer] = field(init=False, default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.broker = KafkaBroker(self.settings.kafka_bootstrap, logger=structlog.get_logger("faststream"))
+
+    def consume(self, topic: str, consumer_name: str, handler: Handler, **options: Any) -> None:
+        """Subscribe `handler(conn, event)` to `topic` through the inbox (pool bound at start)."""
+        consumer = IdempotentConsumer(_LazyPool(self), consumer_name, handler, retry=self.retry)  # type: ignore[arg-type]
+        consumer.subscribe(self.broker, topic, **options)
+        self._consumers.append(consumer)
+
+    async def start(self) -> None:
+        configure_logging()
+        self.pool = await asyncpg.create_pool(
+            self.settings.database_url, min_size=2, max_size=self.settings.pool_size
+        )
+        migrations = [self.migrations_dir] if self.migrations_dir else []
+        await apply_migrations(self.pool, *migrations)
+        async with self.pool.acquire() as conn:
+            for projection in self.store.inline_projections:
+                await register_projection(conn, projection, INLINE)
+            for projection in self.async_projections:
+                await register_projection(conn, projection, ASYNC)
+        self.relay = OutboxRelay(self.pool, self.store.topic, bootstrap=self.settings.kafka_bootstrap)
+        self._spawn(self.relay.run())
+        self._spawn(TimerWorker(self.pool, self.timers).run())
+        for projection in self.async_projections:
+            self._spawn(ProjectionRunner(self.pool, self.store, projection).run())
+        await self.broker.start()
+        log.info("service_started", service=self.name)
+
+    def _spawn(self, work: Any) -> None:
+        self._tasks.append(asyncio.create_task(work))
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.pool is not None:
+            await self.pool.close()
+        log.info("service_stopped", service=self.name)
+
+    async def database_ready(self) -> bool:
+        assert self.pool is not None
+        async with self.pool.acquire() as conn:
+            return bool(await conn.fetchval("select true"))
+
+    async def broker_ready(self) -> bool:
+        return bool(await self.broker.ping(timeout=1.0))
+
+    async def relay_ready(self) -> bool:
+        """Healthy while the outbox drains: a backlog older than a minute means it is stuck."""
+        assert self.relay is not None
+        _, age = await self.relay.backlog()
+        return age < 60
+
+
+class _LazyPool:
+    """The pool a consumer uses, resolved when it is first needed (after the lifespan opened it)."""
+
+    def __init__(self, runtime: ServiceRuntime) -> None:
+        self.runtime = runtime
+
+    def acquire(self) -> Any:
+        assert self.runtime.pool is not None, "the service has not started"
+        return self.runtime.pool.acquire()
+
+
+def create_service_app(runtime: ServiceRuntime, routers: Sequence[APIRouter] = (), **fastapi: Any) -> FastAPI:
+    """A FastAPI app whose lifespan starts and stops the runtime; problem+json, health, metrics."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=f"ICAM {runtime.name}", lifespan=lifespan, **fastapi)
+    install_problem_handlers(app)
+    checks = {
+        "database": runtime.database_ready,
+        "broker": runtime.broker_ready,
+        "relay": runtime.relay_ready,
+    }
+    app.include_router(health_router(checks))
+    for router in routers:
+        app.include_router(router)
+    return app

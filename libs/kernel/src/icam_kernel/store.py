@@ -1,0 +1,230 @@
+"""Event store on PostgreSQL: append with an expected version, read a stream, read all.
+
+An append is one call of the `kernel_append` SQL function (see `sql/0001_kernel.sql`): it checks
+the expected version, inserts the events and their outbox rows, and fails as a whole on a
+conflict, so it is atomic even when the caller has no transaction open, in one round trip.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+
+from icam_kernel.db import Connection
+from icam_kernel.events import NewEvent, RecordedEvent
+from icam_kernel.observability import APPEND_SECONDS
+from icam_kernel.upcasting import Upcaster
+
+if TYPE_CHECKING:
+    from icam_kernel.projections import Projection
+
+CONFLICT_SQLSTATE = "IC409"
+
+_COLUMNS = """global_position, stream_id, stream_version, event_id, event_type, event_version,
+    data::text as data, actor::text as actor, correlation_id, causation_id, occurred_at, recorded_at"""
+
+_READ_STREAM = f"""
+select {_COLUMNS} from events
+where stream_id = $1 and stream_version >= $2
+  and ($3::timestamptz is null or recorded_at <= $3)
+  and ($4::timestamptz is null or occurred_at <= $4)
+order by stream_version
+"""
+
+# Gap-safe: events come in (writing transaction, position) order, and only from transactions older
+# than every transaction still running, so no event can later appear behind the cursor (ADR 0003).
+_READ_ALL = f"""
+select {_COLUMNS} from events
+where (tx_id, global_position) >
+      (coalesce((select tx_id from events where global_position = $1), '0'::xid8), $1)
+  and tx_id < pg_snapshot_xmin(pg_current_snapshot())
+order by tx_id, global_position
+limit $2
+"""
+_READ_ALL_VISIBLE = _READ_ALL.replace("and tx_id < pg_snapshot_xmin(pg_current_snapshot())", "")
+
+
+class ExpectedVersion(enum.Enum):
+    """`NO_STREAM`: the stream must not exist yet; `ANY`: append whatever its version."""
+
+    NO_STREAM = "no_stream"
+    ANY = "any"
+
+
+Expected = ExpectedVersion | int
+
+
+class WrongExpectedVersion(Exception):
+    """The stream is not at the version the command decided on: reload and decide again (409)."""
+
+    def __init__(self, stream_id: str, expected: Expected, actual: int) -> None:
+        shown = expected.value if isinstance(expected, ExpectedVersion) else expected
+        super().__init__(f"stream {stream_id!r} is at version {actual}, expected {shown}")
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """Where the append left the stream, and the global position to wait for (read-your-writes)."""
+
+    stream_version: int
+    last_position: int
+
+
+def _expected_arg(expected: Expected) -> int | None:
+    if expected is ExpectedVersion.ANY:
+        return None
+    if expected is ExpectedVersion.NO_STREAM:
+        return 0
+    assert isinstance(expected, int)
+    return expected
+
+
+class EventStore:
+    """Streams of events in one service database, published to `topic` through the outbox."""
+
+    def __init__(
+        self, topic: str, upcaster: Upcaster | None = None, inline_projections: Sequence[Projection] = ()
+    ) -> None:
+        self.topic = topic
+        self.upcaster = upcaster
+        self.inline_projections = tuple(inline_projections)
+        self._latency = APPEND_SECONDS.labels(topic=topic)
+
+    async def append(
+        self, conn: Connection, stream_id: str, events: Sequence[NewEvent], expected_version: Expected
+    ) -> AppendResult:
+        """Append `events` atomically in the caller's transaction (one is opened if none is)."""
+        if not events:
+            raise ValueError("nothing to append")
+        started = time.perf_counter()
+        if self.inline_projections and not conn.is_in_transaction():
+            async with conn.transaction():
+                result = await self._append(conn, stream_id, events, expected_version)
+        else:
+            result = await self._append(conn, stream_id, events, expected_version)
+        self._latency.observe(time.perf_counter() - started)
+        return result
+
+    async def _append(
+        self, conn: Connection, stream_id: str, events: Sequence[NewEvent], expected: Expected
+    ) -> AppendResult:
+        try:
+            rows = await conn.fetch(
+                "select * from kernel_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                stream_id,
+                _expected_arg(expected),
+                self.topic,
+                [e.event_id for e in events],
+                [e.event_type for e in events],
+                [e.event_version for e in events],
+                [json.dumps(e.data) for e in events],
+                [json.dumps(e.actor.to_dict()) for e in events],
+                [e.correlation_id for e in events],
+                [e.causation_id for e in events],
+                [e.occurred_at for e in events],
+            )
+        except asyncpg.PostgresError as error:
+            if getattr(error, "sqlstate", None) == CONFLICT_SQLSTATE:
+                actual = int(getattr(error, "detail", None) or -1)
+                raise WrongExpectedVersion(stream_id, expected, actual) from None
+            raise
+        if self.inline_projections:
+            await self._project(conn, stream_id, events, rows)
+        return AppendResult(
+            stream_version=rows[-1]["stream_version"], last_position=rows[-1]["global_position"]
+        )
+
+    async def _project(
+        self, conn: Connection, stream_id: str, events: Sequence[NewEvent], rows: Sequence[Any]
+    ) -> None:
+        """Inline projections see exactly what a reader of the store would: upcast recorded events."""
+        for new, row in zip(events, rows, strict=True):
+            recorded = self._upcast(
+                RecordedEvent(
+                    global_position=row["global_position"],
+                    stream_id=stream_id,
+                    stream_version=row["stream_version"],
+                    event_id=new.event_id,
+                    event_type=new.event_type,
+                    event_version=new.event_version,
+                    data=new.data,
+                    occurred_at=row["occurred_at"],
+                    recorded_at=row["recorded_at"],
+                    actor=new.actor,
+                    correlation_id=new.correlation_id,
+                    causation_id=new.causation_id,
+                )
+            )
+            for projection in self.inline_projections:
+                if recorded.event_type in projection.event_types:
+                    await projection.apply(conn, recorded)
+
+    def _upcast(self, event: RecordedEvent) -> RecordedEvent:
+        if self.upcaster is None:
+            return event
+        version, data = self.upcaster.upcast(event.event_type, event.event_version, event.data)
+        return event if version == event.event_version else event.with_payload(version, data)
+
+    async def read_stream(
+        self,
+        conn: Connection,
+        stream_id: str,
+        *,
+        from_version: int = 1,
+        as_of: datetime | None = None,
+        occurred_as_of: datetime | None = None,
+    ) -> list[RecordedEvent]:
+        """A stream's events in order; `as_of` keeps those recorded at or before that time,
+        `occurred_as_of` those that happened at or before it (a temporal query either way)."""
+        rows = await conn.fetch(_READ_STREAM, stream_id, from_version, as_of, occurred_as_of)
+        return [self._upcast(RecordedEvent.from_row(r)) for r in rows]
+
+    async def read_all(
+        self, conn: Connection, after_position: int, limit: int, *, gap_safe: bool = True
+    ) -> list[RecordedEvent]:
+        """Up to `limit` events after `after_position`, in an order that never skips a late commit.
+
+        Positions arrive in commit-safe order, which may differ from numeric order: use the last
+        returned event's `global_position` as the next `after_position`. `gap_safe=False` also
+        returns events held back by older running transactions: only for a reader that has locked
+        out every writer it cares about (projection rebuild's swap).
+        """
+        rows = await conn.fetch(_READ_ALL if gap_safe else _READ_ALL_VISIBLE, after_position, limit)
+        return [self._upcast(RecordedEvent.from_row(r)) for r in rows]
+
+    async def stream_version(self, conn: Connection, stream_id: str) -> int:
+        """The stream's current version, 0 when it has no events."""
+        version = await conn.fetchval(
+            "select coalesce(max(stream_version), 0) from events where stream_id = $1", stream_id
+        )
+        return int(version)
+
+    async def save_snapshot(
+        self, conn: Connection, stream_id: str, version: int, state: dict[str, Any]
+    ) -> None:
+        """Keep a folded state for long streams; `aggregate.load` resumes from it."""
+        await conn.execute(
+            """insert into snapshots (stream_id, stream_version, state) values ($1, $2, $3)
+               on conflict (stream_id) do update set stream_version = excluded.stream_version,
+               state = excluded.state, taken_at = now()
+               where snapshots.stream_version < excluded.stream_version""",
+            stream_id,
+            version,
+            json.dumps(state),
+        )
+
+    async def load_snapshot(self, conn: Connection, stream_id: str) -> tuple[dict[str, Any], int] | None:
+        row = await conn.fetchrow(
+            "select state::text as state, stream_version from snapshots where stream_id = $1", stream_id
+        )
+        return None if row is None else (json.loads(row["state"]), row["stream_version"])

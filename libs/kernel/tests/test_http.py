@@ -1,0 +1,68 @@
+"""HTTP helpers: the kernel's errors become RFC 9457 problems; health and metrics answer."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from icam_kernel.errors import Conflict, NotFound, StaleReadModel
+from icam_kernel.http import health_router, install_problem_handlers
+from icam_kernel.store import WrongExpectedVersion
+
+pytestmark = pytest.mark.unit
+
+
+class Interview(BaseModel):
+    case_id: str
+    held_on: str
+
+
+def app_raising(error: Exception) -> TestClient:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    async def fine() -> bool:
+        return True
+
+    app.include_router(health_router({"database": fine}))
+
+    @app.post("/interviews")
+    async def record(interview: Interview) -> None:
+        raise error
+
+    return TestClient(app)
+
+
+def test_a_concurrent_change_is_a_409_problem_with_the_current_version() -> None:
+    response = app_raising(WrongExpectedVersion("case-1", 3, 5)).post(
+        "/interviews", json={"case_id": "c", "held_on": "d"}
+    )
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["current_version"] == 5
+
+
+def test_an_invalid_request_is_a_422_naming_the_fields() -> None:
+    response = app_raising(NotFound("case", "c")).post("/interviews", json={"case_id": "c"})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["held_on"]
+
+
+def test_business_refusals_not_found_and_stale_reads_have_their_statuses() -> None:
+    body = {"case_id": "c", "held_on": "d"}
+    assert app_raising(NotFound("case", "c")).post("/interviews", json=body).status_code == 404
+    assert (
+        app_raising(Conflict("case closed", case_id="c")).post("/interviews", json=body).json()["case_id"]
+        == "c"
+    )
+    stale = app_raising(StaleReadModel("cases", 10, 8)).post("/interviews", json=body)
+    assert (stale.status_code, stale.headers["retry-after"]) == (503, "1")
+
+
+def test_health_and_metrics_answer() -> None:
+    client = app_raising(RuntimeError())
+    assert client.get("/health/live").json() == {"status": "ok"}
+    assert client.get("/health/ready").json()["checks"] == {"database": True}
+    assert "icam_event_append_seconds" in client.get("/metrics").text

@@ -1,0 +1,183 @@
+"""The idempotent consumer over FastStream and a real broker: one effect per event, poison to DLQ."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
+
+from icam_kernel.dead_letters import list_dead_letters, replay, replay_in_process
+from icam_kernel.events import RecordedEvent
+from icam_kernel.inbox import Delivery, IdempotentConsumer, Outcome, RetryPolicy
+from icam_kernel.migrations import apply_migrations
+from icam_kernel.store import EventStore, ExpectedVersion
+from icam_kernel.testing import new_event, read_topic
+
+pytestmark = pytest.mark.integration
+
+FAST_RETRY = RetryPolicy(attempts=3, backoff=0.01, max_backoff=0.02)
+COUNTER_SQL = "create table if not exists counter (stream_id text primary key, n integer not null)"
+
+
+async def count_event(conn: asyncpg.Connection, event: RecordedEvent) -> None:
+    if event.data.get("poison"):
+        raise ValueError("cannot handle a poison event")
+    await conn.execute(
+        "insert into counter values ($1, 1) on conflict (stream_id) do update set n = counter.n + 1",
+        event.stream_id,
+    )
+
+
+async def recorded(db: asyncpg.Pool, stream_id: str, **data: object) -> RecordedEvent:
+    async with db.acquire() as conn:
+        await EventStore("source").append(conn, stream_id, [new_event(**data)], ExpectedVersion.ANY)
+        return (await EventStore("source").read_stream(conn, stream_id))[-1]
+
+
+async def counts(db: asyncpg.Pool) -> dict[str, int]:
+    async with db.acquire() as conn:
+        return {r["stream_id"]: r["n"] for r in await conn.fetch("select * from counter")}
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout: float = 20) -> None:
+    async with asyncio.timeout(timeout):
+        while not await check():
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def consumer_db(db: asyncpg.Pool) -> asyncpg.Pool:
+    async with db.acquire() as conn:
+        await conn.execute(COUNTER_SQL)
+    return db
+
+
+async def test_a_redelivered_event_has_no_second_effect(consumer_db: asyncpg.Pool) -> None:
+    consumer = IdempotentConsumer(consumer_db, "case-from-invitations", count_event, retry=FAST_RETRY)
+    event = await recorded(consumer_db, "inv-1", n=1)
+    delivery = Delivery("icam.invitation.events", 0, 7, b"inv-1", event.to_json())
+
+    first = await consumer.process(delivery)
+    again = await consumer.process(delivery)
+
+    assert (first, again) == (Outcome.HANDLED, Outcome.DUPLICATE)
+    assert await counts(consumer_db) == {"inv-1": 1}
+
+
+async def test_a_faststream_subscriber_commits_only_after_the_transaction(
+    consumer_db: asyncpg.Pool, kafka_bootstrap: str, kafka_topic: Callable[..., Awaitable[str]]
+) -> None:
+    topic = await kafka_topic("invitations", partitions=1)
+    events = [await recorded(consumer_db, f"inv-{i}", n=i) for i in range(3)]
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    for event in [*events, events[0]]:  # the first one twice, as a redelivery would
+        await producer.send_and_wait(topic, event.to_json(), key=event.stream_id.encode())
+    await producer.stop()
+    consumer = IdempotentConsumer(consumer_db, "counter", count_event, retry=FAST_RETRY)
+
+    broker = KafkaBroker(kafka_bootstrap)
+    subscriber = consumer.subscribe(broker, topic)
+    async with broker:
+        await broker.start()
+        await until(lambda: _committed(broker, topic, 4))
+
+    assert await counts(consumer_db) == {"inv-0": 1, "inv-1": 1, "inv-2": 1}
+    assert subscriber.ack_policy.value == "nack_on_error"
+
+
+async def _committed(broker: KafkaBroker, topic: str, offset: int) -> bool:
+    from aiokafka import TopicPartition
+
+    consumer = broker.subscribers[0].consumer  # type: ignore[attr-defined]
+    return (await consumer.committed(TopicPartition(topic, 0))) == offset
+
+
+async def test_a_poison_event_is_dead_lettered_and_the_next_event_still_processed(
+    consumer_db: asyncpg.Pool, kafka_bootstrap: str, kafka_topic: Callable[..., Awaitable[str]]
+) -> None:
+    topic = await kafka_topic("invitations", partitions=1)
+    poison = await recorded(consumer_db, "inv-poison", poison=True)
+    good = await recorded(consumer_db, "inv-good", n=1)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    for event in (poison, good):
+        await producer.send_and_wait(
+            topic, event.to_json(), key=event.stream_id.encode(), headers=event.headers()
+        )
+    consumer = IdempotentConsumer(consumer_db, "counter", count_event, retry=FAST_RETRY)
+
+    broker = KafkaBroker(kafka_bootstrap)
+    consumer.subscribe(broker, topic)
+    async with broker:
+        await broker.start()
+        await until(lambda: _has(counts(consumer_db), "inv-good"))
+        [dead] = await read_topic(kafka_bootstrap, f"{topic}.dlq", 1)
+        async with consumer_db.acquire() as conn:
+            [letter] = await list_dead_letters(conn, "counter")
+
+        # the handler is fixed and redeployed; the operator replays the dead letter
+        consumer.handler = lambda conn, event: count_event(conn, event.with_payload(1, {"n": 9}))
+        await replay(consumer_db, letter["id"], producer)
+        await until(lambda: _has(counts(consumer_db), "inv-poison"))
+    await producer.stop()
+
+    assert dead["value"]["event_id"] == str(poison.event_id)
+    assert dead["headers"]["error_type"] == b"ValueError"
+    assert dead["headers"]["error_message"] == b"cannot handle a poison event"
+    assert dead["headers"]["consumer"] == b"counter"
+    assert (dead["headers"]["original_topic"], dead["headers"]["original_offset"]) == (topic.encode(), b"0")
+    assert (letter["event_id"], letter["attempts"], letter["error_type"]) == (
+        str(poison.event_id),
+        3,
+        "ValueError",
+    )
+    assert await counts(consumer_db) == {"inv-good": 1, "inv-poison": 1}
+
+
+async def _has(counted: Awaitable[dict[str, int]], stream_id: str) -> bool:
+    return stream_id in await counted
+
+
+async def test_a_dead_letter_replayed_in_process_runs_the_fixed_handler_once(
+    consumer_db: asyncpg.Pool,
+) -> None:
+    poison = await recorded(consumer_db, "inv-p", poison=True)
+    consumer = IdempotentConsumer(consumer_db, "counter", count_event, retry=FAST_RETRY)
+    outcome = await consumer.process(Delivery("t", 0, 0, b"inv-p", poison.to_json()))
+    async with consumer_db.acquire() as conn:
+        [letter] = await list_dead_letters(conn)
+
+    consumer.handler = lambda conn, event: count_event(conn, event.with_payload(1, {}))
+    replayed = await replay_in_process(consumer_db, letter["id"], consumer)
+    redelivered = await consumer.process(Delivery("t", 0, 0, b"inv-p", poison.to_json()))
+
+    assert (outcome, replayed, redelivered) == (Outcome.DEAD_LETTERED, Outcome.HANDLED, Outcome.DUPLICATE)
+    assert await counts(consumer_db) == {"inv-p": 1}
+    async with consumer_db.acquire() as conn:
+        assert await list_dead_letters(conn) == []
+
+
+async def test_a_malformed_message_is_dead_lettered_without_retries(consumer_db: asyncpg.Pool) -> None:
+    consumer = IdempotentConsumer(consumer_db, "counter", count_event, retry=FAST_RETRY)
+
+    outcome = await consumer.process(Delivery("t", 1, 5, None, b"not json"))
+
+    async with consumer_db.acquire() as conn:
+        [letter] = await list_dead_letters(conn)
+    assert outcome is Outcome.DEAD_LETTERED
+    assert (letter["event_id"], letter["attempts"], letter["offset"]) == (None, 1, 5)
+
+
+async def test_migrations_are_idempotent_and_tracked(pg_pool: asyncpg.Pool) -> None:
+    first = await apply_migrations(pg_pool)
+    second = await asyncio.gather(apply_migrations(pg_pool), apply_migrations(pg_pool))
+
+    assert first == ["kernel/0001_kernel.sql"] and second == [[], []]
+    async with pg_pool.acquire() as conn:
+        assert json.loads(json.dumps(await conn.fetchval("select count(*) from schema_migrations"))) == 1
