@@ -23,15 +23,18 @@ class TopicPlan:
     config: dict[str, str]
 
 
-def plan(replication_factor: int, partitions: int | None = None) -> list[TopicPlan]:
-    """Every event topic and its `.dlq`, with the topic-level config the contracts prescribe."""
+def plan(replication_factor: int, partitions: int | None = None, prefix: str = "") -> list[TopicPlan]:
+    """Every event topic and its `.dlq`, with the topic-level config the contracts prescribe.
+
+    `prefix` (the services' `ICAM_TOPIC_PREFIX`) isolates a test run or an environment.
+    """
     min_isr = str(min(2, replication_factor))
     plans = []
     for topic in TOPICS:
         config = topic.kafka_config() | {"min.insync.replicas": min_isr}
         count = partitions or topic.partitions
-        plans.append(TopicPlan(topic.name, count, config))
-        plans.append(TopicPlan(topic.dlq, count, _dlq_config(topic, min_isr)))
+        plans.append(TopicPlan(prefix + topic.name, count, config))
+        plans.append(TopicPlan(prefix + topic.dlq, count, _dlq_config(topic, min_isr)))
     return plans
 
 
@@ -40,14 +43,14 @@ def _dlq_config(topic: Topic, min_isr: str) -> dict[str, str]:
 
 
 async def ensure_topics(
-    bootstrap: str, replication_factor: int = 1, partitions: int | None = None
+    bootstrap: str, replication_factor: int = 1, partitions: int | None = None, prefix: str = ""
 ) -> dict[str, str]:
     """Create what is missing; report what exists (and a partition count that differs)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = plan(replication_factor, partitions)
+        wanted = plan(replication_factor, partitions, prefix)
         missing = [p for p in wanted if p.name not in existing]
         if missing:
             await admin.create_topics(
@@ -68,7 +71,8 @@ async def ensure_topics(
 
 def create_command(args: argparse.Namespace) -> int:
     bootstrap = args.bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    report = asyncio.run(ensure_topics(bootstrap, args.replication_factor, args.partitions))
+    prefix = os.environ.get("ICAM_TOPIC_PREFIX", "")
+    report = asyncio.run(ensure_topics(bootstrap, args.replication_factor, args.partitions, prefix))
     for name, state in sorted(report.items()):
         print(f"{name:<32} {state}")
     return 0

@@ -23,9 +23,10 @@ class Endpoints:
     database_url: str
     kafka_external: bool
     postgres_external: bool
+    database_prefix: str = "icam_"
 
     def database_for(self, service: str) -> str:
-        return postgres.with_database(self.database_url, f"icam_{service}")
+        return postgres.with_database(self.database_url, f"{self.database_prefix}{service}")
 
 
 @contextmanager

@@ -1,0 +1,172 @@
+"""The whole platform as real processes for end-to-end tests: every service and the gateway as
+their own uvicorn processes, on the test session's real Kafka and PostgreSQL, with fresh
+databases and topics of their own, a local SMTP server capturing e-mail and a local HTTP server
+standing in for the SMS provider.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from icam_auth import Principal, Role
+from icam_auth.issuer import LocalIssuer
+from icam_platform import platform, topics
+from icam_platform.infra import postgres
+from icam_platform.infra.manager import Endpoints
+from icam_platform.infra.process import free_port
+from icam_platform.settings import InfraSettings
+
+PORT_OFFSET = 300  # 8400..8404: beside a developer's running platform
+
+
+class Mailbox:
+    """aiosmtpd handler keeping every message that arrives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
+        return "250 OK"
+
+    def snapshot(self) -> list[Message]:
+        with self._lock:
+            return list(self.messages)
+
+
+class SmsProvider(BaseHTTPRequestHandler):
+    """A minimal SMS provider: accepts JSON posts, remembers them, dedupes on Idempotency-Key."""
+
+    received: list[dict[str, Any]] = []
+    keys: set[str] = set()
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get("content-length", "0"))) or b"{}")
+        key = self.headers.get("idempotency-key", "")
+        if key not in self.keys:
+            self.keys.add(key)
+            self.received.append(body)
+        self.send_response(202)
+        self.send_header("content-type", "application/json")
+        self.end_headers()
+        self.wfile.write(json.dumps({"id": key or str(uuid.uuid4())}).encode())
+
+    def log_message(self, *args: Any) -> None:
+        return
+
+
+@dataclass
+class PlatformUnderTest:
+    home: Path
+    gateway_url: str
+    topic_prefix: str
+    kafka_bootstrap: str
+    issuer: LocalIssuer
+    mailbox: Mailbox
+    sms: list[dict[str, Any]]
+    services: tuple[platform.Service, ...]
+    logs: Path
+    tokens: dict[Principal, str] = field(default_factory=dict)
+
+    def token(
+        self, role: Role, subject: str, region: str | None = None, organisation: str | None = None
+    ) -> str:
+        principal = Principal(subject, role, region, organisation)
+        if principal not in self.tokens:
+            self.tokens[principal] = self.issuer.mint(principal)
+        return self.tokens[principal]
+
+    def headers(self, role: Role, subject: str, **claims: str) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.token(role, subject, **claims)}"}
+
+    def topic(self, name: str) -> str:
+        return self.topic_prefix + name
+
+    def log_tail(self, service: str, lines: int = 40) -> str:
+        path = self.logs / f"{service}.log"
+        return "\n".join(path.read_text().splitlines()[-lines:]) if path.exists() else "(no log)"
+
+
+@contextmanager
+def running_platform(
+    kafka_bootstrap: str, postgres_url: str, home: Path, env: dict[str, str]
+) -> Iterator[PlatformUnderTest]:
+    run_id = uuid.uuid4().hex[:8]
+    prefix = f"e2e{run_id}."
+    settings = InfraSettings.from_env(home)
+    endpoints = Endpoints(kafka_bootstrap, postgres_url, True, True, database_prefix=f"e2e_{run_id}_")
+    names = [s.name for s in platform.SERVICES]
+    asyncio.run(_create_databases(postgres_url, [f"e2e_{run_id}_{n}" for n in names]))
+    asyncio.run(topics.ensure_topics(kafka_bootstrap, replication_factor=1, partitions=3, prefix=prefix))
+
+    mailbox = Mailbox()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    SmsProvider.received, SmsProvider.keys = [], set()
+    sms_server = ThreadingHTTPServer(("127.0.0.1", free_port()), SmsProvider)
+    threading.Thread(target=sms_server.serve_forever, daemon=True).start()
+
+    peers = platform.services(PORT_OFFSET)
+    extra = {
+        "ICAM_TOPIC_PREFIX": prefix,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp.port),
+        "SMS_PROVIDER_URL": f"http://127.0.0.1:{sms_server.server_port}/messages",
+        **{f"{s.name.upper()}_URL": s.url for s in peers},
+        **env,
+    }
+    try:
+        for service in peers:
+            platform.start_service(service, endpoints, settings, peers, extra)
+        report = platform.wait_healthy(list(peers), settings, timeout=120)
+        unhealthy = {n: state for n, state in report.items() if not state.startswith("healthy")}
+        if unhealthy:
+            tails = "\n".join(f"--- {n}\n{_tail(settings.logs_dir / (n + '.log'))}" for n in unhealthy)
+            raise RuntimeError(f"platform did not come up: {unhealthy}\n{tails}")
+        gateway = next(s for s in peers if s.name == "gateway")
+        yield PlatformUnderTest(
+            home=home,
+            gateway_url=gateway.url,
+            topic_prefix=prefix,
+            kafka_bootstrap=kafka_bootstrap,
+            issuer=platform.local_issuer(settings),
+            mailbox=mailbox,
+            sms=SmsProvider.received,
+            services=peers,
+            logs=settings.logs_dir,
+        )
+    finally:
+        for service in reversed(peers):
+            platform.stop_service(service, settings)
+        smtp.stop()
+        sms_server.shutdown()
+        asyncio.run(_drop_databases(postgres_url, [f"e2e_{run_id}_{n}" for n in names]))
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    return "\n".join(path.read_text().splitlines()[-lines:]) if path.exists() else "(no log)"
+
+
+async def _create_databases(admin_url: str, names: list[str]) -> None:
+    for name in names:
+        await postgres.ensure_database(admin_url, name)
+
+
+async def _drop_databases(admin_url: str, names: list[str]) -> None:
+    for name in names:
+        await postgres.drop_database(admin_url, name)
