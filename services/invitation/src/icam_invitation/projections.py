@@ -1,0 +1,277 @@
+"""Read models kept inline (in the transaction of the append), so a command's reader sees its write.
+
+* ``coach_slots`` - the coach agenda. It is also the guard against double booking: an exclusion
+  constraint forbids two active slots of one coach that overlap, so of two racing bookings exactly
+  one commits (the other's append fails as a whole and becomes a 409).
+* ``invitations`` - one row per invitation: the office agenda and the funnel are queries on it.
+* ``desk_visits`` - the visit log of the walk-in desks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from icam_contracts import parse
+from icam_contracts.enums import InvitationResponse
+from icam_contracts.events import invitation as ev
+from icam_invitation.domain.calendar import BRUSSELS
+from icam_kernel.db import Connection
+from icam_kernel.events import RecordedEvent
+
+COACH_SLOTS_SQL = """
+create table if not exists coach_slots (
+    booking_id   uuid primary key,
+    coach_id     text        not null,
+    region       text        not null,
+    office       text        not null,
+    household_id uuid        not null,
+    kind         text        not null,   -- 'invitation' or 'walk_in'
+    starts_at    timestamptz not null,
+    ends_at      timestamptz not null,
+    active       boolean     not null default true,
+    constraint coach_slots_no_overlap exclude using gist
+        (coach_id with =, tstzrange(starts_at, ends_at) with &&) where (active)
+);
+create index if not exists coach_slots_by_coach on coach_slots (coach_id, starts_at);
+"""
+
+INVITATIONS_SQL = """
+create table if not exists invitations (
+    invitation_id  uuid primary key,
+    household_id   uuid        not null,
+    region         text        not null,
+    office         text        not null,
+    coach_id       text,
+    entry_channel  text        not null,
+    language       text        not null,
+    appointment_at timestamptz not null,
+    status         text        not null,
+    confirmed      boolean     not null default false,
+    reschedules    integer     not null default 0,
+    attempt        integer     not null,
+    sent_at        timestamptz not null,
+    sent_week      text        not null,   -- ISO week of sending, Europe/Brussels: 2026-W10
+    updated_at     timestamptz not null
+);
+create index if not exists invitations_by_office on invitations (office, appointment_at);
+create index if not exists invitations_by_household on invitations (household_id, appointment_at);
+create index if not exists invitations_by_week on invitations (sent_week);
+"""
+
+DESK_VISITS_SQL = """
+create table if not exists desk_visits (
+    visit_id      uuid primary key,
+    desk          text        not null,
+    region        text        not null,
+    household_id  uuid        not null,
+    coach_id      text,
+    language      text        not null,
+    outcome       text,
+    invitation_id uuid,
+    adults        integer     not null,
+    minors        integer     not null,
+    visited_at    timestamptz not null,
+    visit_day     date        not null     -- Europe/Brussels
+);
+create index if not exists desk_visits_by_day on desk_visits (desk, visit_day, visited_at);
+"""
+
+
+def iso_week(moment: datetime) -> str:
+    """ISO week of ``moment`` in Brussels, e.g. ``2026-W10``."""
+    year, week, _ = moment.astimezone(BRUSSELS).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+class CoachAgenda:
+    """Active slots per coach; inactive once cancelled or declined, active again when moved."""
+
+    name = "coach_agenda"
+    tables = ("coach_slots",)
+    schema_sql = COACH_SLOTS_SQL
+    event_types = frozenset(
+        {
+            "InvitationSent",
+            "InvitationRescheduled",
+            "InvitationCancelled",
+            "InvitationResponseRecorded",
+            "WalkInRegistered",
+        }
+    )
+
+    def __init__(self, slot_duration: timedelta, office_of_desk: dict[str, str]) -> None:
+        self.slot = slot_duration
+        self.office_of_desk = office_of_desk
+
+    async def apply(self, conn: Connection, event: RecordedEvent) -> None:
+        """Book, move or release the coach's slot."""
+        match parse(event.event_type, event.event_version, event.data):
+            case ev.InvitationSent(coach_id=str(coach)) as sent:
+                await self._book(
+                    conn,
+                    sent.invitation_id,
+                    coach,
+                    sent.region,
+                    sent.office,
+                    sent.household_id,
+                    "invitation",
+                    sent.appointment_at,
+                )
+            case (
+                ev.WalkInRegistered(
+                    coach_id=str(coach), outcome=ev.WalkInOutcome.INTERVIEW_ON_THE_SPOT
+                ) as visit
+            ):
+                office = self.office_of_desk.get(visit.desk, visit.desk)
+                await self._book(
+                    conn,
+                    visit.visit_id,
+                    coach,
+                    visit.region,
+                    office,
+                    visit.household_id,
+                    "walk_in",
+                    event.occurred_at,
+                )
+            case ev.InvitationRescheduled() as moved:
+                await conn.execute(
+                    """update coach_slots set starts_at = $2, ends_at = $3, office = $4, active = true
+                       where booking_id = $1""",
+                    moved.invitation_id,
+                    moved.appointment_at,
+                    moved.appointment_at + self.slot,
+                    moved.office,
+                )
+            case ev.InvitationCancelled() as cancelled:
+                await self._release(conn, cancelled.invitation_id)
+            case ev.InvitationResponseRecorded(response=InvitationResponse.DECLINED) as declined:
+                await self._release(conn, declined.invitation_id)
+
+    async def _book(
+        self,
+        conn: Connection,
+        booking: object,
+        coach: str,
+        region: str,
+        office: str,
+        household: object,
+        kind: str,
+        start: datetime,
+    ) -> None:
+        await conn.execute(
+            """insert into coach_slots
+                   (booking_id, coach_id, region, office, household_id, kind, starts_at, ends_at)
+               values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (booking_id) do nothing""",
+            booking,
+            coach,
+            region,
+            office,
+            household,
+            kind,
+            start,
+            start + self.slot,
+        )
+
+    async def _release(self, conn: Connection, booking: object) -> None:
+        await conn.execute("update coach_slots set active = false where booking_id = $1", booking)
+
+
+_STATUS_OF = {
+    "InvitationCancelled": "cancelled",
+    "InvitationNoShowRecorded": "no_show",
+    "InvitationHonoured": "honoured",
+}
+
+
+class InvitationList:
+    """One row per invitation, for the office agenda and the funnel."""
+
+    name = "invitation_list"
+    tables = ("invitations",)
+    schema_sql = INVITATIONS_SQL
+    event_types = frozenset(
+        {"InvitationSent", "InvitationRescheduled", "InvitationResponseRecorded", *_STATUS_OF}
+    )
+
+    async def apply(self, conn: Connection, event: RecordedEvent) -> None:
+        """Insert on sending; then follow status, time and confirmation."""
+        model = parse(event.event_type, event.event_version, event.data)
+        stamp = event.occurred_at
+        match model:
+            case ev.InvitationSent() as sent:
+                await conn.execute(
+                    """insert into invitations (invitation_id, household_id, region, office, coach_id,
+                           entry_channel, language, appointment_at, status, attempt, sent_at, sent_week,
+                           updated_at)
+                       values ($1, $2, $3, $4, $5, $6, $7, $8, 'sent', $9, $10, $11, $10)
+                       on conflict (invitation_id) do nothing""",
+                    sent.invitation_id,
+                    sent.household_id,
+                    sent.region,
+                    sent.office,
+                    sent.coach_id,
+                    sent.entry_channel.value,
+                    sent.language.value,
+                    sent.appointment_at,
+                    sent.attempt,
+                    stamp,
+                    iso_week(stamp),
+                )
+            case ev.InvitationRescheduled() as moved:
+                await conn.execute(
+                    """update invitations set appointment_at = $2, office = $3, status = 'sent',
+                           reschedules = reschedules + 1, updated_at = $4 where invitation_id = $1""",
+                    moved.invitation_id,
+                    moved.appointment_at,
+                    moved.office,
+                    stamp,
+                )
+            case ev.InvitationResponseRecorded() as answer:
+                confirmed = answer.response is InvitationResponse.CONFIRMED
+                await conn.execute(
+                    """update invitations set status = $2, confirmed = confirmed or $3, updated_at = $4
+                       where invitation_id = $1""",
+                    answer.invitation_id,
+                    answer.response.value,
+                    confirmed,
+                    stamp,
+                )
+            case ev.InvitationCancelled() | ev.InvitationNoShowRecorded() | ev.InvitationHonoured():
+                await conn.execute(
+                    "update invitations set status = $2, updated_at = $3 where invitation_id = $1",
+                    model.invitation_id,
+                    _STATUS_OF[event.event_type],
+                    stamp,
+                )
+
+
+class DeskVisitLog:
+    """Who came to which desk when, and what it led to (counts, no personal data)."""
+
+    name = "desk_visit_log"
+    tables = ("desk_visits",)
+    schema_sql = DESK_VISITS_SQL
+    event_types = frozenset({"WalkInRegistered"})
+
+    async def apply(self, conn: Connection, event: RecordedEvent) -> None:
+        """Log the visit on its Brussels day."""
+        visit = parse(event.event_type, event.event_version, event.data)
+        assert isinstance(visit, ev.WalkInRegistered)
+        await conn.execute(
+            """insert into desk_visits (visit_id, desk, region, household_id, coach_id, language, outcome,
+                   invitation_id, adults, minors, visited_at, visit_day)
+               values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+               on conflict (visit_id) do nothing""",
+            visit.visit_id,
+            visit.desk,
+            visit.region,
+            visit.household_id,
+            visit.coach_id,
+            visit.language.value,
+            visit.outcome.value if visit.outcome else None,
+            visit.invitation_id,
+            visit.adults,
+            visit.minors,
+            event.occurred_at,
+            event.occurred_at.astimezone(BRUSSELS).date(),
+        )
