@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,27 +78,70 @@ def provide() -> Iterator[Servers]:
 @contextlib.contextmanager
 def _local_kafka() -> Iterator[str]:
     settings = _test_settings()
-    with manager.exclusive(settings):
-        was_running = kafka.status(settings).running
-        bootstrap = kafka.start(settings)
-    try:
+    with _lease(settings, "kafka", lambda: kafka.status(settings).running, lambda: kafka.stop(settings)):
+        with manager.exclusive(settings):
+            bootstrap = kafka.start(settings)
         yield bootstrap
-    finally:
-        if not was_running and not _keep():
-            kafka.stop(settings)
 
 
 @contextlib.contextmanager
 def _local_postgres() -> Iterator[str]:
     settings = _test_settings()
-    with manager.exclusive(settings):
-        was_running = postgres.status(settings.pgdata).running
-        uri = postgres.start(settings.pgdata)
-    try:
+    with _lease(
+        settings,
+        "postgres",
+        lambda: postgres.status(settings.pgdata).running,
+        lambda: postgres.stop(settings.pgdata),
+    ):
+        with manager.exclusive(settings):
+            uri = postgres.start(settings.pgdata)
         yield uri
+
+
+@contextlib.contextmanager
+def _lease(
+    settings: InfraSettings, server: str, running: Callable[[], bool], stop: Callable[[], object]
+) -> Iterator[None]:
+    """Share the local test servers between concurrent test sessions (two terminals, helpers).
+
+    Each session holds a lease file named by its pid; the last session out stops the servers that
+    a test session started, so one session never pulls a server from under another.
+    """
+    leases = settings.run_dir / "leases" / server
+    leases.mkdir(parents=True, exist_ok=True)
+    started_marker = leases / "started-by-tests"
+    with manager.exclusive(settings):
+        if not running():
+            started_marker.touch()
+        (leases / str(os.getpid())).touch()
+    try:
+        yield
     finally:
-        if not was_running and not _keep():
-            postgres.stop(settings.pgdata)
+        with manager.exclusive(settings):
+            (leases / str(os.getpid())).unlink(missing_ok=True)
+            if not _live_leases(leases) and started_marker.exists() and not _keep():
+                stop()
+                started_marker.unlink(missing_ok=True)
+
+
+def _live_leases(leases: Path) -> list[Path]:
+    alive = []
+    for lease in leases.glob("[0-9]*"):
+        if _pid_alive(int(lease.name)):
+            alive.append(lease)
+        else:
+            lease.unlink(missing_ok=True)  # a session that died without cleaning up
+    return alive
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _keep() -> bool:
