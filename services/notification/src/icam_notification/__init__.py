@@ -1,0 +1,1 @@
+"""ICAM notification service: letters, e-mails and SMS in the person's language, delivered exactly once."""

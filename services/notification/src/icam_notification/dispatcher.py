@@ -1,0 +1,215 @@
+"""The dispatcher: sends what is due, records the outcome, retries and falls back.
+
+Exactly once, as the person sees it:
+
+1. the intent row was committed by the reaction (status pending, due now);
+2. ``claim`` takes due rows with ``FOR UPDATE SKIP LOCKED`` (one replica per row), counts the
+   attempt and sets a lease, and commits — no transaction stays open while talking to a provider;
+3. ``deliver`` sends with the key derived from the notification id (Message-ID, Idempotency-Key,
+   letter primary key);
+4. the outcome is recorded: NotificationSent, or NotificationFailed (retried later with backoff
+   through ``due_at``, or final); a permanent failure plans the next fallback channel.
+
+A process that dies between 3 and 4 leaves the row pending with an expired lease: any replica
+claims it again and resends with the same key, which the provider deduplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import structlog
+
+from icam_contracts.enums import Channel, RecipientKind
+from icam_kernel.store import EventStore, WrongExpectedVersion
+from icam_notification import directory, ledger
+from icam_notification.channels import DeliveryFailure, Outgoing, Sender
+from icam_notification.domain import (
+    FINAL,
+    AlreadyFinal,
+    RetryPolicy,
+    Status,
+    next_fallback,
+    notification_id,
+    record_delivery,
+    record_failure,
+)
+from icam_notification.reactions import address_for
+
+log = structlog.get_logger(__name__)
+
+_CLAIM = """
+update notifications set attempts = attempts + 1, lease_until = now() + $2, updated_at = now()
+where notification_id in (
+    select notification_id from notifications
+    where status in ('pending', 'retrying') and due_at <= now()
+      and (lease_until is null or lease_until < now())
+    order by due_at limit $1 for update skip locked)
+returning *
+"""
+
+
+class Dispatcher:
+    """Sends due notifications on their channel's sender; one per replica."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        store: EventStore,
+        senders: Mapping[Channel, Sender],
+        *,
+        retry: RetryPolicy,
+        lease: timedelta,
+        poll_interval: float = 0.5,
+        batch: int = 20,
+    ) -> None:
+        self.pool, self.store, self.senders = pool, store, dict(senders)
+        self.retry, self.lease = retry, lease
+        self.poll_interval, self.batch = poll_interval, batch
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look for due notifications now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Dispatch forever; survive a failing database by trying again at the next poll."""
+        while True:
+            try:
+                busy = await self.dispatch_due()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("dispatch_failed", error=str(error))
+                busy = 0
+            if busy:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    async def claim(self, limit: int | None = None) -> list[Any]:
+        """Take due notifications for one attempt each (committed before any send)."""
+        async with self.pool.acquire() as conn:
+            return list(await conn.fetch(_CLAIM, limit or self.batch, self.lease))
+
+    async def dispatch_due(self) -> int:
+        """Send every notification due now, a batch at a time; return how many were tried."""
+        rows = await self.claim()
+        await asyncio.gather(*(self.deliver(row) for row in rows))
+        return len(rows)
+
+    async def deliver(self, row: Any) -> None:
+        """One attempt: send, then record what happened."""
+        message = outgoing(row)
+        try:
+            reference = await self.senders[Channel(row["channel"])].send(message)
+        except DeliveryFailure as failure:
+            await self.record_failure(row["notification_id"], failure)
+        else:
+            await self.record_sent(row["notification_id"], reference)
+
+    async def record_sent(self, notification: Any, provider_reference: str) -> None:
+        """NotificationSent, unless another replica already recorded the outcome."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await _locked(conn, notification)
+            if Status(row["status"]) in FINAL:
+                return
+            try:
+                event = record_delivery(ledger.to_domain(row), provider_reference=provider_reference)
+                await ledger.record(conn, self.store, row, event)
+            except (AlreadyFinal, WrongExpectedVersion):
+                return
+        log.info("notification_sent", notification_id=str(notification), channel=row["channel"])
+
+    async def record_failure(self, notification: Any, failure: DeliveryFailure) -> None:
+        """NotificationFailed; retried with backoff, or final with a fallback channel planned."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await _locked(conn, notification)
+            if Status(row["status"]) in FINAL:
+                return
+            attempt = row["attempts"]
+            event = record_failure(
+                ledger.to_domain(row),
+                error=failure.reason,
+                permanent=failure.permanent,
+                attempt=attempt,
+                policy=self.retry,
+            )
+            delay = self.retry.delay(attempt) if event.will_retry else None
+            await ledger.record(conn, self.store, row, event, retry_in=delay)
+            if not event.will_retry:
+                await self._fall_back(conn, row)
+        log.warning(
+            "notification_failed",
+            notification_id=str(notification),
+            channel=row["channel"],
+            error=failure.reason,
+            will_retry=event.will_retry,
+        )
+        self.wake()
+
+    async def _fall_back(self, conn: Any, row: Any) -> None:
+        """Plan the same message on the next channel the recipient can be reached on."""
+        if row["recipient_kind"] != RecipientKind.PERSON.value:
+            return
+        recipient = await directory.load_recipient(conn, row["recipient_id"])
+        if recipient is None:
+            return
+        tried = await conn.fetch(
+            "select channel from notifications where caused_by_event_id = $1 and recipient_id = $2",
+            row["caused_by_event_id"],
+            row["recipient_id"],
+        )
+        channel = next_fallback(recipient, {Channel(r["channel"]) for r in tried})
+        if channel is None:
+            return
+        state = ledger.to_domain(row)
+        fallback = ledger.Intent(
+            notification=_on_channel(state, channel),
+            correlation_id=row["correlation_id"],
+            region=row["region"],
+            office=row["office"],
+            address=address_for(recipient, channel),
+            reference=row["reference"],
+            subject=row["subject"],
+            body=row["body"],
+            sms=row["sms"],
+        )
+        await ledger.insert_intent(conn, fallback)
+        log.info(
+            "notification_fallback_planned", notification_id=str(fallback.notification.id), channel=channel
+        )
+
+
+def _on_channel(state: Any, channel: Channel) -> Any:
+
+    new_id = notification_id(state.caused_by_event_id, state.recipient_kind, state.recipient_id, channel)
+    return replace(
+        state, id=new_id, channel=channel, status=Status.PENDING, provider_reference=None, last_error=None
+    )
+
+
+async def _locked(conn: Any, notification: Any) -> Any:
+    return await conn.fetchrow(
+        "select * from notifications where notification_id = $1 for update", notification
+    )
+
+
+def outgoing(row: Any) -> Outgoing:
+    """The message of a notifications row, as the senders take it."""
+    return Outgoing(
+        notification_id=row["notification_id"],
+        address=row["address"] or "",
+        language=row["language"],
+        subject=row["subject"],
+        body=row["body"],
+        sms=row["sms"],
+        reference=row["reference"],
+        office=row["office"],
+        created_at=row["created_at"],
+    )
