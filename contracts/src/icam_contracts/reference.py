@@ -44,6 +44,10 @@ class OfficeInfo(_Reference):
     region: str
     city: str
     opened: str | None = Field(default=None, description="When it opened, as reported.")
+    address: str | None = Field(
+        default=None, description="Street address for letters; None where not published (set by deployment)."
+    )
+    postal_code: str | None = Field(default=None, description="Postal code of `address`.")
 
 
 class WalkInDeskInfo(_Reference):
@@ -66,6 +70,12 @@ class PartnerInfo(_Reference):
     code: str
     name: str
     services: tuple[str, ...]
+    email: str | None = Field(
+        default=None, description="Where referral notices go; set by deployment (not published here)."
+    )
+    languages: tuple[Language, ...] = Field(
+        default=(Language.FR, Language.NL, Language.EN), description="Languages the partner works in."
+    )
 
 
 class LanguageInfo(_Reference):
@@ -131,11 +141,27 @@ DEFAULT_REFERENCE_DATA: Final = ReferenceData(
         _region("namur_luxembourg", "Namur-Luxembourg", "Namen-Luxemburg", _FR_EN),
     ),
     offices=(
-        OfficeInfo(code="brussels", region="brussels", city="Bruxelles", opened="2021-10"),
-        OfficeInfo(code="antwerp", region="antwerp_limburg", city="Antwerpen"),
+        # street addresses: the three published by the programme (its walk-in desks); others by deployment
+        OfficeInfo(
+            code="brussels",
+            region="brussels",
+            city="Bruxelles",
+            opened="2021-10",
+            address="Boulevard Pachéco 44",
+            postal_code="1000",
+        ),
+        OfficeInfo(
+            code="antwerp",
+            region="antwerp_limburg",
+            city="Antwerpen",
+            address="Italiëlei 4/bus 1",
+            postal_code="2000",
+        ),
         OfficeInfo(code="hasselt", region="antwerp_limburg", city="Hasselt"),
         OfficeInfo(code="ghent", region="east_west_flanders", city="Gent"),
-        OfficeInfo(code="liege", region="liege", city="Liège"),
+        OfficeInfo(
+            code="liege", region="liege", city="Liège", address="Rue de Fragnée 2", postal_code="4000"
+        ),
         OfficeInfo(code="namur", region="namur_luxembourg", city="Namur"),
         OfficeInfo(code="neufchateau", region="namur_luxembourg", city="Neufchâteau"),
     ),
