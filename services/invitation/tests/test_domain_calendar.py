@@ -53,3 +53,7 @@ def test_a_closed_desk_says_when_it_next_opens_skipping_holidays() -> None:
     # Wednesday 11 November 2026 is Armistice Day
     assert WEDNESDAY_DESK.next_opening(at("2026-11-05 10:00")) == at("2026-11-18 09:00")
     assert not WEDNESDAY_DESK.is_open(at("2026-11-11 10:00"))
+
+
+def test_with_no_notice_period_the_earliest_slot_is_now_not_this_mornings_opening() -> None:
+    assert earliest_valid_slot(at("2026-03-02 15:00"), HOURS, 0) == at("2026-03-02 15:00")

@@ -9,7 +9,7 @@
 | `INVITATION_CONSUMER_GROUP` | `icam-invitation` | consumer group for case events |
 | `INVITATION_WORKING_HOURS` | `09:00-17:00` | interview hours, Europe/Brussels |
 | `INVITATION_WORKING_DAYS` | `0,1,2,3,4` | interview weekdays (0 = Monday) |
-| `INVITATION_SLOT_MINUTES` | `60` | length of an interview slot |
+| `INVITATION_SLOT_MINUTES` | `60` | length of an interview slot (fractions allowed, for tests) |
 | `INVITATION_NOTICE_POSTAL_DAYS` | `5` | working days between a letter and the interview |
 | `INVITATION_NOTICE_ELECTRONIC_DAYS` | `2` | working days between an e-mail/SMS and the interview |
 | `INVITATION_MAX_RESCHEDULES` | `2` | how often one invitation may be moved |
@@ -85,7 +85,7 @@ class Settings:
                 postal_working_days=int(env.get("INVITATION_NOTICE_POSTAL_DAYS", "5")),
                 electronic_working_days=int(env.get("INVITATION_NOTICE_ELECTRONIC_DAYS", "2")),
             ),
-            slot_duration=timedelta(minutes=int(env.get("INVITATION_SLOT_MINUTES", "60"))),
+            slot_duration=timedelta(minutes=float(env.get("INVITATION_SLOT_MINUTES", "60"))),
             max_reschedules=int(env.get("INVITATION_MAX_RESCHEDULES", "2")),
         )
         ranges_file = env.get("INVITATION_POSTAL_RANGES")

@@ -89,7 +89,8 @@ class NoticePeriod:
 def earliest_valid_slot(now: datetime, hours: WorkingHours, notice_days: int) -> datetime:
     """The first moment an interview may start when the invitation is sent at ``now``."""
     sent_on = now.astimezone(hours.timezone).date()
-    return hours.opening_of(hours.working_days_after(sent_on, notice_days))
+    # never in the past, also when the notice period is zero days
+    return max(hours.opening_of(hours.working_days_after(sent_on, notice_days)), now)
 
 
 @dataclass(frozen=True)
