@@ -1,0 +1,216 @@
+"""Queries over the read models and the case stream, with paging; shaping for the caller's role."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from icam_auth import Principal
+from icam_case.access import sees_vulnerability_categories, sees_vulnerability_details
+from icam_case.domain import Case
+from icam_case.schemas import CaseloadItem, CaseView, Page, StatsRow, TimelineEntry
+from icam_case.timeline import describe
+from icam_kernel.db import Connection
+
+
+def case_view(case: Case, principal: Principal, as_of: datetime | None) -> CaseView:
+    """The case for this caller: vulnerability details only when they need to know."""
+    assert case.case_id is not None and case.household_id is not None
+    details = sees_vulnerability_details(principal, case)
+    categories = details or sees_vulnerability_categories(principal, case)
+    members = [
+        {
+            "person_id": m.person_id,
+            "role": m.role.value,
+            "vulnerabilities": [
+                {
+                    "categories": [c.value for c in v.categories] if categories else None,
+                    "details": v.details if details else None,
+                    "flagged_at": v.flagged_at.isoformat(),
+                }
+                for v in m.vulnerabilities
+            ]
+            if categories
+            else [],
+        }
+        for m in case.members
+    ]
+    return CaseView(
+        case_id=case.case_id,
+        household_id=case.household_id,
+        version=case.version,
+        as_of=as_of,
+        status=case.status.value,
+        region=case.region,
+        office=case.office,
+        coach_id=case.coach_id,
+        entry_channel=case.entry_channel.value if case.entry_channel else None,
+        language=case.language.value,
+        opened_at=case.opened_at,
+        members=members,
+        interviews_held=case.interviews_held,
+        interviews=[
+            {
+                "interview_id": str(i.interview_id),
+                "sequence_number": i.sequence_number,
+                "kind": i.kind.value,
+                "held_at": i.held_at.isoformat(),
+                "language": i.language.value,
+                "interpreter_present": i.interpreter_present,
+                "attendees": list(i.attendees),
+                "topics": list(i.topics),
+                "notes": i.notes if details else None,
+            }
+            for i in case.interviews
+        ],
+        last_interview_at=case.last_interview_at,
+        next_interview_due=case.next_appointment_at,
+        consecutive_no_shows=case.consecutive_no_shows,
+        dossier_elements=[
+            {
+                "element_id": str(e.element_id),
+                "person_id": e.person_id,
+                "element": e.kind.value,
+                "requested_at": e.requested_at.isoformat(),
+                "received_at": e.received_at.isoformat() if e.received_at else None,
+            }
+            for e in case.elements
+        ],
+        decisions=[
+            {
+                "decision_id": str(d.decision_id),
+                "outcome": d.outcome.value,
+                "decided_at": d.decided_at.isoformat(),
+                "consent_to_referral": d.consent_to_referral,
+                "revises_decision_id": str(d.revises_decision_id) if d.revises_decision_id else None,
+            }
+            for d in case.decisions
+        ],
+        outcome_reopened=case.outcome_reopened,
+        referral_status=case.referral_status.value if case.referral_status else None,
+        suspension_reason=case.suspension_reason.value if case.suspension_reason else None,
+        closure_reason=case.closure_reason.value if case.closure_reason else None,
+        closed_at=case.closed_at,
+        flags=list(case.flags),
+    )
+
+
+async def caseload(
+    conn: Connection,
+    *,
+    region: str | None,
+    coach: str | None,
+    status: str | None,
+    due_before: datetime | None,
+    flag: str | None,
+    limit: int,
+    offset: int,
+) -> Page[CaseloadItem]:
+    """Cases matching every filter given, soonest interview first, then oldest."""
+    where = """($1::text is null or region = $1) and ($2::text is null or coach_id = $2)
+        and ($3::text is null or status = $3) and ($4::timestamptz is null or next_interview_due <= $4)
+        and ($5::text is null or $5 = any(flags))"""
+    args = (region, coach, status, due_before, flag)
+    total = await conn.fetchval(f"select count(*) from caseload where {where}", *args)
+    rows = await conn.fetch(
+        f"""select * from caseload where {where}
+            order by next_interview_due asc nulls last, opened_at, case_id limit $6 offset $7""",
+        *args,
+        limit,
+        offset,
+    )
+    items = [CaseloadItem.model_validate({**dict(r), "flags": list(r["flags"])}) for r in rows]
+    return Page[CaseloadItem](items=items, limit=limit, offset=offset, total=int(total))
+
+
+_TIMELINE = """
+select e.event_id, e.event_type, e.data::text as data, e.actor::text as actor, e.occurred_at, e.recorded_at,
+       'case' as source, e.stream_version as seq
+from events e where e.stream_id = $1
+union all
+select r.event_id, r.event_type, r.data::text, r.actor::text, r.occurred_at, r.recorded_at,
+       split_part(r.topic, '.', greatest(array_length(string_to_array(r.topic, '.'), 1) - 1, 1)), 0
+from received_events r where r.case_id = $2
+"""
+
+
+async def timeline(conn: Connection, case_id: UUID, *, limit: int, offset: int) -> Page[TimelineEntry]:
+    """Every event of the case and of its household's journey that it received, in order.
+
+    Order: when it happened, then when it was recorded; a received fact comes before the case
+    events it caused in the same transaction (seq 0), case events in stream order."""
+    total = await conn.fetchval(f"select count(*) from ({_TIMELINE}) t", str(case_id), case_id)
+    rows = await conn.fetch(
+        f"select * from ({_TIMELINE}) t order by occurred_at, recorded_at, seq, event_id limit $3 offset $4",
+        str(case_id),
+        case_id,
+        limit,
+        offset,
+    )
+    items = [
+        TimelineEntry(
+            occurred_at=r["occurred_at"],
+            recorded_at=r["recorded_at"],
+            source=r["source"],
+            event_type=r["event_type"],
+            event_id=r["event_id"],
+            actor_role=json.loads(r["actor"]).get("role"),
+            text=describe(r["event_type"], json.loads(r["data"])),
+        )
+        for r in rows
+    ]
+    return Page[TimelineEntry](items=items, limit=limit, offset=offset, total=int(total))
+
+
+async def outcome_stats(
+    conn: Connection, *, region: str | None, since: date | None, until: date | None, limit: int, offset: int
+) -> Page[StatsRow]:
+    """Counts per region and month, newest month first."""
+    where = """($1::text is null or region = $1) and ($2::date is null or month >= $2)
+        and ($3::date is null or month <= $3)"""
+    keys = await conn.fetch(
+        f"""select region, month from outcome_counts where {where}
+            union select region, month from time_to_outcome where {where}
+            order by month desc, region limit $4 offset $5""",
+        region,
+        since,
+        until,
+        limit,
+        offset,
+    )
+    total = await conn.fetchval(
+        f"""select count(*) from (select region, month from outcome_counts where {where}
+            union select region, month from time_to_outcome where {where}) k""",
+        region,
+        since,
+        until,
+    )
+    items = [await _stats_row(conn, k["region"], k["month"]) for k in keys]
+    return Page[StatsRow](items=items, limit=limit, offset=offset, total=int(total))
+
+
+async def _stats_row(conn: Connection, region: str, month: date) -> StatsRow:
+    counts: dict[str, dict[str, int]] = {
+        k: {} for k in ("opened", "outcome", "revision", "suspension", "closure")
+    }
+    for r in await conn.fetch(
+        "select kind, value, count from outcome_counts where region = $1 and month = $2", region, month
+    ):
+        counts.setdefault(r["kind"], {})[r["value"]] = r["count"]
+    timing: Any = await conn.fetchrow(
+        "select cases, total_days from time_to_outcome where region = $1 and month = $2", region, month
+    )
+    cases = int(timing["cases"]) if timing else 0
+    return StatsRow(
+        region=region,
+        month=month,
+        opened=counts["opened"],
+        outcomes=counts["outcome"],
+        revisions=counts["revision"],
+        suspensions=counts["suspension"],
+        closures=counts["closure"],
+        first_outcomes=cases,
+        average_days_to_outcome=round(timing["total_days"] / cases, 2) if cases else None,
+    )

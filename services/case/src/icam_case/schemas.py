@@ -1,0 +1,210 @@
+"""Request and response bodies of the HTTP API, with examples for the OpenAPI document."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from icam_contracts.enums import (
+    ClosureReason,
+    DossierElementKind,
+    InterviewKind,
+    Language,
+    Outcome,
+    SuspensionReason,
+    VulnerabilityCategory,
+)
+
+T = TypeVar("T")
+CASE_ID = "9a4b6c2d-1e3f-4a5b-8c7d-0e1f2a3b4c5d"
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MissingElementIn(Body):
+    person_id: str = Field(min_length=1, max_length=50, examples=["8123456"])
+    element: DossierElementKind = Field(examples=["travel_document"])
+    description: str | None = Field(default=None, max_length=500, examples=["copy of passport, all pages"])
+    due_on: date | None = Field(default=None, examples=["2026-04-01"])
+
+
+class InterviewIn(Body):
+    """An interview the coach held: when it really happened, who came, in which language."""
+
+    occurred_at: AwareDatetime = Field(
+        description="When it took place.", examples=["2026-03-11T10:00:00+01:00"]
+    )
+    kind: InterviewKind = Field(examples=["intake"])
+    language: Language = Field(examples=["fr"])
+    attendees: list[str] = Field(
+        min_length=1, description="Dossier references present.", examples=[["8123456"]]
+    )
+    interpreter_present: bool = Field(examples=[True])
+    interpreter_language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$", examples=["ar"])
+    topics: list[str] = Field(default_factory=list, examples=[["legal situation", "return options"]])
+    notes: str | None = Field(default=None, max_length=4000, examples=["passport copy still missing"])
+    duration_minutes: int | None = Field(default=None, ge=1, le=600, examples=[60])
+    invitation_id: UUID | None = Field(default=None, examples=["7c9e6679-7425-40de-944b-e07fc1f90ae7"])
+    office: str | None = Field(default=None, examples=["brussels"])
+    missing_elements: list[MissingElementIn] = Field(default_factory=list)
+    interview_id: UUID | None = Field(default=None, description="Give one to make retries idempotent.")
+
+
+class OutcomeIn(Body):
+    """An outcome communicated to the household; to decide again, name the decision revised and why."""
+
+    outcome: Outcome = Field(examples=["return_accepted"])
+    rationale: str = Field(
+        min_length=1, max_length=4000, examples=["no ground for a stay application in the file"]
+    )
+    communicated: str = Field(
+        min_length=1,
+        max_length=4000,
+        examples=["voluntary return programme and reintegration support explained"],
+    )
+    communicated_in: Language = Field(examples=["fr"])
+    consent_to_referral: bool | None = Field(default=None, description="Required for return_accepted.")
+    preferred_partner: str | None = Field(default=None, examples=["fedasil"])
+    procedure_explained: bool | None = Field(
+        default=None, description="Required (true) for legal_stay_possible."
+    )
+    consequences_explained: bool | None = Field(
+        default=None, description="Required (true) for return_refused."
+    )
+    stay_procedure_started: bool = Field(default=False, description="Outcome A: the person already applied.")
+    revises_decision_id: UUID | None = Field(default=None)
+    revision_reason: str | None = Field(default=None, max_length=2000)
+    interview_id: UUID | None = Field(default=None)
+    expected_version: int | None = Field(default=None, ge=1, description="Refuse (409) if the case moved on.")
+
+
+class VulnerabilityIn(Body):
+    person_id: str = Field(min_length=1, max_length=50, examples=["8123457"])
+    categories: list[VulnerabilityCategory] = Field(min_length=1, examples=[["serious_illness"]])
+    details: str | None = Field(default=None, max_length=2000, examples=["needs a ground-floor room"])
+
+
+class SuspendIn(Body):
+    reason: SuspensionReason = Field(examples=["stay_procedure_started"])
+
+
+class ResumeIn(Body):
+    note: str | None = Field(default=None, max_length=500, examples=["stay procedure rejected"])
+
+
+class CloseIn(Body):
+    reason: ClosureReason = Field(examples=["lost_contact"])
+    reason_text: str | None = Field(default=None, max_length=2000, examples=["moved abroad"])
+
+
+class AssignIn(Body):
+    coach_id: str = Field(min_length=1, max_length=200, examples=["coach-4712"])
+
+
+class TransferIn(Body):
+    to_region: str = Field(min_length=1, examples=["liege"])
+    to_office: str = Field(min_length=1, examples=["liege"])
+    reason: str | None = Field(default=None, max_length=500, examples=["moved house"])
+
+
+class ElementReceivedIn(Body):
+    received_at: AwareDatetime | None = Field(default=None, description="When it came in; now if omitted.")
+
+
+class CommandAccepted(BaseModel):
+    """The command's events are committed; `position` is what queries can wait for (min_position)."""
+
+    case_id: UUID = Field(examples=[CASE_ID])
+    stream_version: int = Field(examples=[4])
+    position: int = Field(examples=[1042])
+    events: list[str] = Field(examples=[["InterviewHeld", "DossierElementRequested"]])
+    id: UUID | None = Field(default=None, description="Id of what was created (interview, decision).")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    limit: int = Field(examples=[50])
+    offset: int = Field(examples=[0])
+    total: int = Field(examples=[1])
+
+
+class CaseloadItem(BaseModel):
+    case_id: UUID
+    household_id: UUID
+    region: str
+    office: str
+    coach_id: str | None
+    status: str = Field(examples=["open"])
+    entry_channel: str | None
+    opened_at: datetime
+    last_interview_at: datetime | None
+    next_interview_due: datetime | None
+    interviews_held: int
+    outcome: str | None
+    flags: list[str] = Field(examples=[["vulnerable", "elements_outstanding"]])
+    adults: int
+    minors: int
+    version: int
+
+
+class TimelineEntry(BaseModel):
+    occurred_at: datetime
+    recorded_at: datetime
+    source: str = Field(examples=["case"])
+    event_type: str = Field(examples=["InterviewHeld"])
+    event_id: UUID
+    actor_role: str | None
+    text: str = Field(examples=["Intake interview #1 held in French, with an interpreter; 2 present."])
+
+
+class StatsRow(BaseModel):
+    """Counts for one region and month; never personal data."""
+
+    region: str = Field(examples=["brussels"])
+    month: date = Field(examples=["2026-03-01"])
+    opened: dict[str, int] = Field(examples=[{"invitation_letter": 12, "walk_in": 3}])
+    outcomes: dict[str, int] = Field(
+        examples=[{"legal_stay_possible": 2, "return_accepted": 4, "return_refused": 1}]
+    )
+    revisions: dict[str, int] = Field(examples=[{"return_refused": 1}])
+    suspensions: dict[str, int] = Field(examples=[{"stay_procedure_started": 2}])
+    closures: dict[str, int] = Field(examples=[{"return_refused": 1, "departed_voluntarily": 2}])
+    first_outcomes: int = Field(examples=[7])
+    average_days_to_outcome: float | None = Field(examples=[23.5])
+
+
+class CaseView(BaseModel):
+    """A case as it stands (or stood, with `as_of`); vulnerability details only for need-to-know roles."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"case_id": CASE_ID, "status": "open"}]})
+
+    case_id: UUID
+    household_id: UUID
+    version: int
+    as_of: datetime | None
+    status: str
+    region: str
+    office: str
+    coach_id: str | None
+    entry_channel: str | None
+    language: str
+    opened_at: datetime | None
+    members: list[dict[str, Any]]
+    interviews_held: int
+    interviews: list[dict[str, Any]] = Field(description="Notes only for the assigned coach and team lead.")
+    last_interview_at: datetime | None
+    next_interview_due: datetime | None
+    consecutive_no_shows: int
+    dossier_elements: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    outcome_reopened: bool
+    referral_status: str | None
+    suspension_reason: str | None
+    closure_reason: str | None
+    closed_at: datetime | None
+    flags: list[str]

@@ -1,0 +1,322 @@
+"""The case service through HTTP, on real PostgreSQL (cases opened by the real reaction code)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from incoming import ADULT, CHILD, deliver, invitation_sent, recorded
+
+pytestmark = pytest.mark.integration
+
+
+def hours_ago(hours: float) -> str:
+    return (datetime.now(UTC) - timedelta(hours=hours)).isoformat()
+
+
+async def open_case(case_app, household: uuid.UUID | None = None) -> uuid.UUID:
+    """A case opened by an invitation, assigned to coach-4711 in Brussels."""
+    household = household or uuid.uuid4()
+    first_contact = datetime.now(UTC) - timedelta(days=2)
+    await deliver(case_app, recorded(invitation_sent(household), occurred_at=first_contact))
+    async with case_app.service.pool.acquire() as conn:
+        return await conn.fetchval("select case_id from open_cases where household_id = $1", household)
+
+
+def interview(kind: str = "intake", **changes) -> dict:
+    body = {
+        "occurred_at": hours_ago(1),
+        "kind": kind,
+        "language": "fr",
+        "attendees": [ADULT, CHILD],
+        "interpreter_present": True,
+        "interpreter_language": "ar",
+        "topics": ["legal situation"],
+    }
+    return body | changes
+
+
+def outcome(which: str = "return_accepted", **changes) -> dict:
+    body = {
+        "outcome": which,
+        "rationale": "no ground for a stay application found in the file",
+        "communicated": "voluntary return and reintegration support explained",
+        "communicated_in": "fr",
+        "consent_to_referral": True,
+        "preferred_partner": "fedasil",
+    }
+    return body | changes
+
+
+async def test_an_interview_is_recorded_and_the_caseload_shows_it_at_once(case_app):
+    case_id = await open_case(case_app)
+    missing = [{"person_id": CHILD, "element": "birth_certificate"}]
+    response = await case_app.client.post(
+        f"/cases/{case_id}/interviews", json=interview(missing_elements=missing), headers=case_app.headers()
+    )
+    assert response.status_code == 201, response.text
+    accepted = response.json()
+    assert accepted["events"] == ["InterviewHeld", "DossierElementRequested"]
+    assert accepted["stream_version"] == 4 and accepted["position"] > 0
+    load = await case_app.client.get(
+        "/caseload",
+        params={"coach": "coach-4711", "min_position": accepted["position"], "flag": "elements_outstanding"},
+        headers=case_app.headers(),
+    )
+    row = next(i for i in load.json()["items"] if i["case_id"] == str(case_id))
+    assert row["interviews_held"] == 1 and row["version"] == 4 and row["minors"] == 1
+
+
+async def test_the_full_trajectory_with_a_revision_keeps_both_decisions(case_app):
+    case_id = await open_case(case_app)
+    headers = case_app.headers()
+    await case_app.client.post(f"/cases/{case_id}/interviews", json=interview(), headers=headers)
+    first = await case_app.client.post(f"/cases/{case_id}/outcome", json=outcome(), headers=headers)
+    assert first.status_code == 201, first.text
+    again = await case_app.client.post(
+        f"/cases/{case_id}/outcome", json=outcome("legal_stay_possible"), headers=headers
+    )
+    assert again.status_code == 409
+    assert again.headers["content-type"] == "application/problem+json"
+    assert again.json()["current_decision_id"] == first.json()["id"]
+    revision = outcome(
+        "legal_stay_possible",
+        procedure_explained=True,
+        stay_procedure_started=True,
+        revises_decision_id=first.json()["id"],
+        revision_reason="proof of a pending procedure handed in",
+    )
+    revised = await case_app.client.post(f"/cases/{case_id}/outcome", json=revision, headers=headers)
+    assert revised.json()["events"] == ["OutcomeDecided", "TrajectorySuspended"]
+    case = (await case_app.client.get(f"/cases/{case_id}", headers=headers)).json()
+    assert [d["outcome"] for d in case["decisions"]] == ["return_accepted", "legal_stay_possible"]
+    assert case["status"] == "suspended"
+
+
+async def test_no_interview_on_a_suspended_case_409_names_its_state(case_app):
+    case_id = await open_case(case_app)
+    headers = case_app.headers()
+    await case_app.client.post(f"/cases/{case_id}/suspend", json={"reason": "public_order"}, headers=headers)
+    refused = await case_app.client.post(f"/cases/{case_id}/interviews", json=interview(), headers=headers)
+    assert refused.status_code == 409
+    problem = refused.json()
+    assert problem["case_status"] == "suspended" and problem["case_version"] == 3
+    assert problem["type"] == "urn:icam:problem:case-suspended"
+
+
+async def test_an_outcome_before_any_interview_is_refused(case_app):
+    case_id = await open_case(case_app)
+    refused = await case_app.client.post(
+        f"/cases/{case_id}/outcome", json=outcome(), headers=case_app.headers()
+    )
+    assert (
+        refused.status_code == 409 and refused.json()["type"] == "urn:icam:problem:outcome-before-interview"
+    )
+
+
+async def test_invalid_input_is_a_422_naming_the_field(case_app):
+    case_id = await open_case(case_app)
+    headers = case_app.headers()
+    bad = await case_app.client.post(
+        f"/cases/{case_id}/interviews", json=interview(kind="chat"), headers=headers
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "kind"
+    await case_app.client.post(f"/cases/{case_id}/interviews", json=interview(), headers=headers)
+    c = await case_app.client.post(
+        f"/cases/{case_id}/outcome", json=outcome("return_refused"), headers=headers
+    )
+    assert c.status_code == 422 and c.json()["field"] == "consequences_explained"
+
+
+async def test_unknown_cases_and_elements_are_404(case_app):
+    missing = await case_app.client.get(f"/cases/{uuid.uuid4()}", headers=case_app.headers())
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+    case_id = await open_case(case_app)
+    element = await case_app.client.post(
+        f"/cases/{case_id}/dossier-elements/{uuid.uuid4()}/received", headers=case_app.headers()
+    )
+    assert element.status_code == 404
+
+
+async def test_authorisation_is_checked_again_by_the_service(case_app):
+    case_id = await open_case(case_app)
+    client = case_app.client
+    assert (await client.get(f"/cases/{case_id}")).status_code == 401
+    other_region = case_app.headers(subject="coach-9", region="liege")
+    assert (await client.get(f"/cases/{case_id}", headers=other_region)).status_code == 403
+    colleague = case_app.headers(subject="coach-2")
+    assert (await client.get(f"/cases/{case_id}", headers=colleague)).status_code == 200
+    refused = await client.post(f"/cases/{case_id}/interviews", json=interview(), headers=colleague)
+    assert refused.status_code == 403
+    ops = case_app.headers(role="ops_viewer", subject="ops-1", region=None)
+    assert (await client.get(f"/cases/{case_id}", headers=ops)).status_code == 403
+    assert (await client.get("/caseload", headers=ops)).status_code == 403
+    assert (await client.get("/stats/outcomes", headers=ops)).status_code == 200
+    coach_assigns = await client.post(
+        f"/cases/{case_id}/assign", json={"coach_id": "coach-2"}, headers=case_app.headers()
+    )
+    assert coach_assigns.status_code == 403
+
+
+async def test_a_team_lead_reassigns_and_only_then_the_new_coach_records(case_app):
+    case_id = await open_case(case_app)
+    lead = case_app.headers(role="team_lead", subject="lead-bxl")
+    assigned = await case_app.client.post(
+        f"/cases/{case_id}/assign", json={"coach_id": "coach-2"}, headers=lead
+    )
+    assert assigned.status_code == 202, assigned.text
+    new_coach = case_app.headers(subject="coach-2")
+    held = await case_app.client.post(f"/cases/{case_id}/interviews", json=interview(), headers=new_coach)
+    assert held.status_code == 201
+    old_coach = await case_app.client.post(
+        f"/cases/{case_id}/suspend", json={"reason": "public_order"}, headers=case_app.headers()
+    )
+    assert old_coach.status_code == 403
+
+
+async def test_a_transfer_moves_the_case_to_the_new_regions_team(case_app):
+    case_id = await open_case(case_app)
+    lead = case_app.headers(role="team_lead", subject="lead-bxl")
+    wrong = await case_app.client.post(
+        f"/cases/{case_id}/transfer", json={"to_region": "liege", "to_office": "ghent"}, headers=lead
+    )
+    assert wrong.status_code == 422 and wrong.json()["field"] == "to_office"
+    moved = await case_app.client.post(
+        f"/cases/{case_id}/transfer", json={"to_region": "liege", "to_office": "liege"}, headers=lead
+    )
+    assert moved.status_code == 202
+    liege_lead = case_app.headers(role="team_lead", subject="lead-liege", region="liege")
+    case = (await case_app.client.get(f"/cases/{case_id}", headers=liege_lead)).json()
+    assert (case["region"], case["coach_id"]) == ("liege", None)
+    assert (await case_app.client.get(f"/cases/{case_id}", headers=lead)).status_code == 403
+
+
+async def test_vulnerability_details_are_need_to_know(case_app):
+    case_id = await open_case(case_app)
+    body = {"person_id": CHILD, "categories": ["serious_illness"], "details": "asthma, inhaler"}
+    flagged = await case_app.client.post(
+        f"/cases/{case_id}/vulnerabilities", json=body, headers=case_app.headers()
+    )
+    assert flagged.status_code == 201
+
+    async def flags_seen_by(**who) -> list:
+        case = (await case_app.client.get(f"/cases/{case_id}", headers=case_app.headers(**who))).json()
+        return next(m for m in case["members"] if m["person_id"] == CHILD)["vulnerabilities"]
+
+    assert (await flags_seen_by())[0]["details"] == "asthma, inhaler"
+    await case_app.client.post(
+        f"/cases/{case_id}/interviews", json=interview(notes="asked about school"), headers=case_app.headers()
+    )
+    own = (await case_app.client.get(f"/cases/{case_id}", headers=case_app.headers())).json()["interviews"]
+    other = (
+        await case_app.client.get(f"/cases/{case_id}", headers=case_app.headers(subject="coach-2"))
+    ).json()["interviews"]
+    assert own[0]["notes"] == "asked about school" and other[0]["notes"] is None
+    assert other[0]["sequence_number"] == 1 and other[0]["topics"] == ["legal situation"]
+    assert (await flags_seen_by(role="team_lead", subject="lead-bxl"))[0]["details"] == "asthma, inhaler"
+    colleague = (await flags_seen_by(subject="coach-2"))[0]
+    assert colleague["categories"] == ["serious_illness"] and colleague["details"] is None
+    assert await flags_seen_by(role="auditor", subject="audit-1", region=None) == []
+
+
+async def test_the_case_as_it_stood_at_a_given_time(case_app):
+    case_id = await open_case(case_app)
+    await asyncio.sleep(0.05)
+    before_interview = datetime.now(UTC)
+    await asyncio.sleep(0.05)
+    await case_app.client.post(f"/cases/{case_id}/interviews", json=interview(), headers=case_app.headers())
+    then = await case_app.client.get(
+        f"/cases/{case_id}", params={"as_of": before_interview.isoformat()}, headers=case_app.headers()
+    )
+    now = await case_app.client.get(f"/cases/{case_id}", headers=case_app.headers())
+    assert (then.json()["interviews_held"], then.json()["version"]) == (0, 2)
+    assert now.json()["interviews_held"] == 1
+    earlier = before_interview - timedelta(days=365)
+    gone = await case_app.client.get(
+        f"/cases/{case_id}", params={"as_of": earlier.isoformat()}, headers=case_app.headers()
+    )
+    assert gone.status_code == 404
+
+
+async def test_the_timeline_tells_the_journey_in_order_in_plain_words(case_app):
+    case_id = await open_case(case_app)
+    await case_app.client.post(f"/cases/{case_id}/interviews", json=interview(), headers=case_app.headers())
+    page = (await case_app.client.get(f"/cases/{case_id}/timeline", headers=case_app.headers())).json()
+    types = [e["event_type"] for e in page["items"]]
+    assert types[0] == "InvitationSent" and "CaseOpened" in types and types[-1] == "InterviewHeld"
+    sources = {e["event_type"]: e["source"] for e in page["items"]}
+    assert sources["InvitationSent"] == "invitation" and sources["CaseOpened"] == "case"
+    held = page["items"][-1]["text"]
+    assert held.startswith("Intake interview #1 held in French, with an interpreter")
+    assert "Amina" not in str(page)
+    second = (
+        await case_app.client.get(
+            f"/cases/{case_id}/timeline", params={"limit": 1, "offset": 1}, headers=case_app.headers()
+        )
+    ).json()
+    assert second["total"] == page["total"] and second["items"][0] == page["items"][1]
+
+
+async def test_outcome_statistics_count_by_region_and_month_without_personal_data(case_app):
+    ops = case_app.headers(role="ops_viewer", subject="ops-1", region=None)
+
+    async def brussels_now() -> dict:
+        rows = (
+            await case_app.client.get("/stats/outcomes", params={"region": "brussels"}, headers=ops)
+        ).json()["items"]
+        month = datetime.now(UTC).date().replace(day=1).isoformat()
+        return next(
+            (r for r in rows if r["month"] == month), {"outcomes": {}, "closures": {}, "first_outcomes": 0}
+        )
+
+    before = await brussels_now()
+    case_id = await open_case(case_app)
+    headers = case_app.headers()
+    await case_app.client.post(
+        f"/cases/{case_id}/interviews",
+        json=interview(),
+        headers=headers,
+    )
+    await case_app.client.post(
+        f"/cases/{case_id}/outcome",
+        json=outcome("return_refused", consequences_explained=True),
+        headers=headers,
+    )
+    after = await brussels_now()
+    assert after["outcomes"].get("return_refused", 0) == before["outcomes"].get("return_refused", 0) + 1
+    assert after["closures"].get("return_refused", 0) == before["closures"].get("return_refused", 0) + 1
+    assert after["first_outcomes"] == before["first_outcomes"] + 1
+    assert after["average_days_to_outcome"] is not None
+    assert "8123456" not in str(after) and "coach-4711" not in str(after)
+
+
+async def test_rebuilt_read_models_equal_the_live_ones(case_app):
+    from icam_kernel.projections import rebuild
+
+    case_id = await open_case(case_app)
+    await case_app.client.post(f"/cases/{case_id}/interviews", json=interview(), headers=case_app.headers())
+    service = case_app.service
+    queries = {
+        "caseload": "select * from caseload order by case_id",
+        "outcome_counts": "select * from outcome_counts order by region, month, kind, value",
+        "time_to_outcome": "select * from time_to_outcome order by region, month",
+    }
+
+    async def snapshot() -> dict:
+        async with service.pool.acquire() as conn:
+            rows = {name: [dict(r) for r in await conn.fetch(sql)] for name, sql in queries.items()}
+        for row in rows["caseload"]:
+            row.pop("updated_at")
+        return rows
+
+    live = await snapshot()
+    for projection in service.store.inline_projections:
+        await rebuild(service.pool, projection, service.store)
+    assert await snapshot() == live
+
+
+async def test_the_service_is_ready_when_database_and_broker_answer(case_app):
+    ready = await case_app.client.get("/health/ready")
+    assert ready.status_code == 200, ready.text
