@@ -35,10 +35,11 @@ def fake_case_service() -> FastAPI:
     app = FastAPI()
 
     @app.get("/cases/{case_id}")
-    async def case(case_id: str, request: Request) -> dict[str, str]:
+    async def case(case_id: str, request: Request) -> dict[str, str | None]:
         return {
             "case_id": case_id,
-            "correlation": request.headers["x-correlation-id"],
+            "request_id": request.headers["x-request-id"],
+            "journey": request.headers.get("x-correlation-id"),
             "auth": request.headers["authorization"][:7],
         }
 
@@ -115,7 +116,8 @@ async def test_a_coach_reads_a_case_through_the_gateway_and_the_read_is_audited(
     )
     assert response.status_code == 200
     assert response.json()["case_id"] == "c-42"
-    assert response.json()["correlation"] == response.headers["x-correlation-id"]
+    assert response.json()["request_id"] == response.headers["x-request-id"]
+    assert response.json()["journey"] is None  # the gateway never invents a household's journey id
     assert response.json()["auth"] == "Bearer "
 
     log = await gateway.get("/api/audit", headers=bearer(issuer, AUDITOR))
@@ -183,3 +185,11 @@ async def test_kpis_report_unavailable_services_instead_of_failing(
 async def test_the_local_issuers_keys_are_published(gateway: httpx.AsyncClient, issuer: LocalIssuer) -> None:
     response = await gateway.get("/.well-known/jwks.json")
     assert response.json()["keys"][0]["kid"] == issuer.key_id
+
+
+async def test_a_clients_journey_id_is_passed_on_unchanged(
+    gateway: httpx.AsyncClient, issuer: LocalIssuer
+) -> None:
+    headers = bearer(issuer, COACH) | {"x-correlation-id": "journey-7"}
+    response = await gateway.get("/api/cases/c-42", headers=headers)
+    assert response.json()["journey"] == "journey-7"

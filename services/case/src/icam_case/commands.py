@@ -131,7 +131,8 @@ class CaseCommands:
             events = to_new_events(
                 decided,
                 actor=actor_of(principal),
-                correlation_id=correlation_id or history[-1].correlation_id,
+                # the case's journey id wins: a caller's header must not split a household's journey
+                correlation_id=history[0].correlation_id if history else correlation_id or str(uuid.uuid4()),
                 causation_id=causation,
                 occurred_at=occurred_at,
             )

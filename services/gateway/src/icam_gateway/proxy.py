@@ -43,7 +43,13 @@ class UpstreamError(Exception):
 
 
 def correlation_id(request: Request) -> str:
-    return request.headers.get("x-correlation-id") or str(uuid.uuid4())
+    """The id tying this request's log lines and audit row together.
+
+    A client's `X-Correlation-Id` (a household's journey id) is passed on; otherwise the gateway
+    names the request with a fresh id of its own, sent as `X-Request-Id` only — the services keep
+    the journey id of the household they already know.
+    """
+    return request.headers.get("x-correlation-id") or request.headers.get("x-request-id") or str(uuid.uuid4())
 
 
 async def call(
@@ -89,11 +95,13 @@ async def call(
 
 def forwarded_headers(request: Request, correlation: str) -> dict[str, str]:
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST_HEADERS}
-    headers["x-correlation-id"] = correlation
+    if "x-correlation-id" in request.headers:
+        headers["x-correlation-id"] = request.headers["x-correlation-id"]
+    headers["x-request-id"] = correlation
     return headers
 
 
 def to_response(upstream: Upstream, correlation: str) -> Response:
-    headers = dict(upstream.headers) | {"x-correlation-id": correlation}
+    headers = dict(upstream.headers) | {"x-request-id": correlation}
     media_type = headers.pop("content-type", None)
     return Response(upstream.body, status_code=upstream.status, headers=headers, media_type=media_type)

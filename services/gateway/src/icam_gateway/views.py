@@ -103,7 +103,7 @@ async def case_across_services(rt: Runtime, request: Request, principal: Princip
             correlation,
         ),
     )
-    return JSONResponse(view, headers={"x-correlation-id": correlation})
+    return JSONResponse(view, headers={"x-request-id": correlation})
 
 
 async def kpis(rt: Runtime, request: Request, principal: Principal) -> JSONResponse:
@@ -123,4 +123,4 @@ async def kpis(rt: Runtime, request: Request, principal: Principal) -> JSONRespo
         view[name] = body if state == "ok" else None
         if state != "ok":
             view["unavailable"].append(body)
-    return JSONResponse(view, headers={"x-correlation-id": correlation})
+    return JSONResponse(view, headers={"x-request-id": correlation})
