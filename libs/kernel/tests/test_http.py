@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from icam_kernel.errors import Conflict, NotFound, StaleReadModel
-from icam_kernel.http import health_router, install_problem_handlers
+from icam_kernel.http import health_router, install_problem_handlers, problem
 from icam_kernel.store import WrongExpectedVersion
 
 pytestmark = pytest.mark.unit
@@ -66,3 +68,34 @@ def test_health_and_metrics_answer() -> None:
     assert client.get("/health/live").json() == {"status": "ok"}
     assert client.get("/health/ready").json()["checks"] == {"database": True}
     assert "icam_event_append_seconds" in client.get("/metrics").text
+
+
+def test_rule_details_named_like_standard_members_are_kept_under_a_prefix() -> None:
+    refusal = Conflict("case closed", status="closed", type="household", instance="/cases/c", kind="x")
+    body = app_raising(refusal).post("/interviews", json={"case_id": "c", "held_on": "d"}).json()
+
+    assert (body["status"], body["type"], body["detail"]) == (409, "urn:icam:problem:conflict", "case closed")
+    assert (body["ext_status"], body["ext_type"], body["ext_instance"]) == ("closed", "household", "/cases/c")
+    assert body["kind"] == "x"
+
+
+def test_problem_prefixes_reserved_keyword_extensions_without_losing_an_existing_one() -> None:
+    response = problem(
+        400, "Bad", "bad input", kind="bad", title="mine", extensions={"detail": "a", "ext_detail": "b"}
+    )
+
+    body = json.loads(response.body)
+    assert (body["title"], body["ext_title"]) == ("Bad", "mine")
+    assert (body["detail"], body["ext_detail"], body["ext_ext_detail"]) == ("bad input", "b", "a")
+
+
+def test_authorisation_refusals_and_unknown_routes_are_problems_too() -> None:
+    from fastapi import HTTPException
+
+    client = app_raising(HTTPException(403, "a partner sees its own referrals only"))
+    refused = client.post("/interviews", json={"case_id": "c-1", "held_on": "2026-03-04"})
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["detail"] == "a partner sees its own referrals only"
+    missing = client.get("/no-such-route")
+    assert (missing.status_code, missing.headers["content-type"]) == (404, "application/problem+json")

@@ -251,3 +251,179 @@ async def wait_for_status(
         return current if current == status else None
 
     return await eventually(probe, timeout=timeout, what=f"case {case_id} status {status}")
+
+
+async def register_walk_in(
+    gw: Gateway, by: Principal, home: Household, desk: str, **extra: Any
+) -> dict[str, Any]:
+    """A household at a walk-in desk, seen on the spot by the receiving coach."""
+    body = {
+        "household_id": home.household_id,
+        "members": home.members,
+        "outcome": "interview_on_the_spot",
+        "coach_id": by.subject,
+        **extra,
+    }
+    result: dict[str, Any] = await gw.post(by, f"/api/desks/{desk}/visits", body)
+    return result
+
+
+async def invitation(gw: Gateway, by: Principal, invitation_id: str) -> dict[str, Any]:
+    result: dict[str, Any] = await gw.get(by, f"/api/invitations/{invitation_id}")
+    return result
+
+
+async def wait_for_no_show(
+    gw: Gateway, by: Principal, invitation_id: str, timeout: float = 60.0
+) -> dict[str, Any]:
+    """The invitation once the durable timer recorded that nobody came."""
+
+    async def probe() -> dict[str, Any] | None:
+        current = await invitation(gw, by, invitation_id)
+        return current if current.get("status") == "no_show" else None
+
+    return await eventually(probe, timeout=timeout, what=f"no-show of invitation {invitation_id}")
+
+
+async def referral_in_inbox(
+    gw: Gateway, by: Principal, case_id: str, timeout: float = 30.0
+) -> dict[str, Any]:
+    """The referral of `case_id` once it reached the partner's inbox."""
+
+    async def probe() -> dict[str, Any] | None:
+        inbox = await gw.get(by, "/api/views/partner-inbox")
+        return next((item for item in inbox["items"] if item["case_id"] == case_id), None)
+
+    return await eventually(
+        probe, timeout=timeout, what=f"referral of case {case_id} in {by.organisation}'s inbox"
+    )
+
+
+async def acknowledge(gw: Gateway, by: Principal, referral_id: str) -> dict[str, Any]:
+    result: dict[str, Any] = await gw.post(
+        by,
+        f"/api/referrals/{referral_id}/acknowledge",
+        {"partner_reference": f"{by.organisation}-{referral_id[:8]}"},
+    )
+    return result
+
+
+async def record_departure(
+    gw: Gateway, by: Principal, referral_id: str, *, country: str = "MA", reintegration_support: bool = True
+) -> dict[str, Any]:
+    body = {
+        "departed_on": datetime.now(UTC).date().isoformat(),
+        "destination_country": country,
+        "reintegration_support": reintegration_support,
+    }
+    result: dict[str, Any] = await gw.post(by, f"/api/referrals/{referral_id}/departure", body)
+    return result
+
+
+# --- steps for `icam up --demo` and the platform load benchmark (bench/platform) ---
+
+
+def cached_tokens(mint: TokenSource) -> TokenSource:
+    """Mint each principal's token once: RS256 signing per call would dominate a load test."""
+    minted: dict[Principal, str] = {}
+
+    def token(principal: Principal) -> str:
+        if principal not in minted:
+            minted[principal] = mint(principal)
+        return minted[principal]
+
+    return token
+
+
+async def find_case(
+    gw: Gateway, by: Principal, household_id: str, *, timeout: float = 30.0, **filters: Any
+) -> dict[str, Any]:
+    """The household's case in the caseload, paging through it (`filters`: coach, status, region).
+
+    Unlike `open_case_of` this finds the case however long the caseload is; filter by coach to keep
+    each poll to one small page."""
+
+    async def probe() -> dict[str, Any] | None:
+        offset = 0
+        while True:
+            page = await gw.get(by, "/api/caseload", limit=200, offset=offset, **filters)
+            found = next((i for i in page["items"] if i["household_id"] == household_id), None)
+            if found or offset + len(page["items"]) >= page["total"] or not page["items"]:
+                return found
+            offset += len(page["items"])
+
+    return await eventually(probe, timeout=timeout, interval=0.05, what=f"case of household {household_id}")
+
+
+async def request_appointment(
+    gw: Gateway, by: Principal, home: Household, *, language: str, channel: str = "helpline_phone"
+) -> dict[str, Any]:
+    """A helpline request (e-mail or phone) for an appointment, recorded by a coach."""
+    body = {
+        "household_id": home.household_id,
+        "entry_channel": channel,
+        "language": language,
+        "members": home.members,
+        "subject": "asks for an appointment to talk about their situation",
+    }
+    result: dict[str, Any] = await gw.post(by, "/api/appointment-requests", body)
+    return result
+
+
+async def invite_from_request(
+    gw: Gateway, by: Principal, request_id: str, *, at: str, channels: tuple[str, ...] = ("email",)
+) -> dict[str, Any]:
+    """Answer a helpline request with an invitation (the request is closed in the same step)."""
+    body = {"appointment_at": at, "channels": list(channels), "coach_id": by.subject}
+    result: dict[str, Any] = await gw.post(by, f"/api/appointment-requests/{request_id}/invite", body)
+    return result
+
+
+async def assign_coach(gw: Gateway, lead: Principal, case_id: str, coach_id: str) -> dict[str, Any]:
+    """The region's team lead assigns a coach (cases opened from a helpline request have none)."""
+    result: dict[str, Any] = await gw.post(lead, f"/api/cases/{case_id}/assign", {"coach_id": coach_id})
+    return result
+
+
+async def referral_of_case(
+    gw: Gateway, by: Principal, case_id: str, *, timeout: float = 30.0, interval: float = 0.1
+) -> dict[str, Any]:
+    """The referral of `case_id` in the partner's inbox, reading up to 200 open referrals per poll."""
+    path = f"/api/partners/{by.organisation}/inbox"
+
+    async def probe() -> dict[str, Any] | None:
+        inbox = await gw.get(by, path, limit=200)
+        return next((item for item in inbox["items"] if item["case_id"] == case_id), None)
+
+    return await eventually(probe, timeout=timeout, interval=interval, what=f"referral of case {case_id}")
+
+
+def fast_platform_settings(reference_file: Any) -> dict[str, str]:
+    """The end-to-end tests' fast settings (tests/e2e/conftest.py): interviews any day and hour, no
+    notice period, 3-second slots, 1-second no-show grace; `reference_file` opens the desks all day."""
+    return {
+        "ICAM_REFERENCE_DATA": str(reference_file),
+        "INVITATION_NOTICE_POSTAL_DAYS": "0",
+        "INVITATION_NOTICE_ELECTRONIC_DAYS": "0",
+        "INVITATION_WORKING_DAYS": "0,1,2,3,4,5,6",
+        "INVITATION_WORKING_HOURS": "00:00-23:59:59",
+        "INVITATION_SLOT_MINUTES": "0.05",
+        "INVITATION_NO_SHOW_GRACE_SECONDS": "1",
+        "INVITATION_REMINDER_DAYS_BEFORE": "0",
+    }
+
+
+def desks_open_today(path: Any) -> Any:
+    """Write a reference-data override opening every walk-in desk today (Brussels), all day, as the
+    end-to-end tests do; returns `path` (for `ICAM_REFERENCE_DATA`)."""
+    import json
+    from zoneinfo import ZoneInfo
+
+    from icam_contracts.reference import DEFAULT_REFERENCE_DATA
+
+    today = datetime.now(ZoneInfo("Europe/Brussels")).weekday()
+    desks = DEFAULT_REFERENCE_DATA.model_dump(mode="json")["desks"]
+    for desk in desks:
+        desk.update(weekday=today, opens="00:00:00", closes="23:59:59")
+    path.write_text(json.dumps({"desks": desks}))
+    return path
