@@ -61,8 +61,12 @@ async def test_each_role_is_refused_what_it_must_not_do_and_reads_are_audited(ga
     with pytest.raises(GatewayError) as too_early:
         await decide_outcome(gateway, mine, case["case_id"], "return_refused", consequences_explained=True)
     assert too_early.value.status in (409, 422)
-    assert await refused(gateway, mine, "POST", "/api/referrals/00000000-0000-0000-0000-000000000000/acknowledge",
-                         {}) == 403
+    assert (
+        await refused(
+            gateway, mine, "POST", "/api/referrals/00000000-0000-0000-0000-000000000000/acknowledge", {}
+        )
+        == 403
+    )
     # without a token, nothing
     anonymous = await gateway.client.get(gateway.base_url + case_path)
     assert anonymous.status_code == 401

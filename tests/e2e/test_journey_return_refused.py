@@ -38,13 +38,20 @@ async def test_a_walk_in_who_refuses_return_is_told_the_consequences_and_the_tra
     visit = await register_walk_in(gateway, me, home, "liege_fragnee")
     case = await open_case_of(gateway, me, home)
     await hold_interview(gateway, me, case["case_id"], home)
-    decided = await decide_outcome(gateway, me, case["case_id"], "return_refused", consequences_explained=True)
+    decided = await decide_outcome(
+        gateway, me, case["case_id"], "return_refused", consequences_explained=True
+    )
 
     assert decided["events"] == ["OutcomeDecided", "TrajectoryClosed"]
     events = await journey(
-        platform_under_test.kafka_bootstrap, platform_under_test.topic_prefix, home.household_id,
-        {"WalkInRegistered": visit["stream_id"], "OutcomeDecided": case["case_id"],
-         "TrajectoryClosed": case["case_id"]},
+        platform_under_test.kafka_bootstrap,
+        platform_under_test.topic_prefix,
+        home.household_id,
+        {
+            "WalkInRegistered": visit["stream_id"],
+            "OutcomeDecided": case["case_id"],
+            "TrajectoryClosed": case["case_id"],
+        },
     )
     assert events["TrajectoryClosed"].data["reason"] == "return_refused"
 

@@ -60,11 +60,19 @@ async def test_a_household_that_missed_its_first_interview_returns_voluntarily_w
     )
     assert (await open_case_of(gateway, me, home))["case_id"] == case["case_id"]  # attached, not reopened
 
-    await hold_interview(gateway, me, case["case_id"], home, kind="intake", language="nl",
-                         invitation_id=second["stream_id"])
+    await hold_interview(
+        gateway, me, case["case_id"], home, kind="intake", language="nl", invitation_id=second["stream_id"]
+    )
     await hold_interview(gateway, me, case["case_id"], home, kind="follow_up", language="nl")
-    decided = await decide_outcome(gateway, me, case["case_id"], "return_accepted", language="nl",
-                                   consent_to_referral=True, preferred_partner="fedasil")
+    decided = await decide_outcome(
+        gateway,
+        me,
+        case["case_id"],
+        "return_accepted",
+        language="nl",
+        consent_to_referral=True,
+        preferred_partner="fedasil",
+    )
 
     referral = await referral_in_inbox(gateway, fedasil, case["case_id"])
     await acknowledge(gateway, fedasil, str(referral["referral_id"]))
@@ -72,7 +80,9 @@ async def test_a_household_that_missed_its_first_interview_returns_voluntarily_w
     await wait_for_status(gateway, me, case["case_id"], "closed")
 
     events = await journey(
-        platform_under_test.kafka_bootstrap, platform_under_test.topic_prefix, home.household_id,
+        platform_under_test.kafka_bootstrap,
+        platform_under_test.topic_prefix,
+        home.household_id,
         {
             "InvitationNoShowRecorded": first["stream_id"],
             "InterviewHeld": case["case_id"],
