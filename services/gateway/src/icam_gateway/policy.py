@@ -61,15 +61,17 @@ ROUTES: tuple[Route, ...] = (
     Route(POST, rf"/desks/{ID}/visits", "invitation", COACHING, False, "register a walk-in visit"),
     Route(GET, rf"/desks/{ID}/visits", "invitation", COACHING, True, "read a desk's visit log"),
     Route(GET, rf"/agenda/(coaches|offices)/{ID}", "invitation", COACHING, True, "read an agenda"),
-    Route(GET, r"/stats/funnel", "invitation", STATISTICS, False, "invitation funnel"),
+    Route(GET, r"/stats/funnel", "invitation", STATISTICS, False, "read the invitation funnel"),
     # case service
     Route(POST, rf"/cases/{ID}/[a-z\-/0-9A-F]+", "case", COACHING, False, "work on a case"),
     Route(GET, rf"/cases/{ID}(/timeline)?", "case", COACHING, True, "read a case"),
     Route(GET, r"/caseload", "case", COACHING, True, "read a caseload"),
-    Route(GET, r"/stats/outcomes", "case", STATISTICS, False, "outcome statistics"),
+    Route(GET, r"/stats/outcomes", "case", STATISTICS, False, "read outcome statistics"),
     # referral service
-    Route(GET, r"/partners", "referral", COACHING | PARTNERS | STATISTICS, False, "partner catalogue"),
-    Route(GET, rf"/partners/{ID}/inbox", "referral", PARTNERS | {Role.ADMIN}, True, "partner inbox"),
+    Route(
+        GET, r"/partners", "referral", COACHING | PARTNERS | STATISTICS, False, "read the partner catalogue"
+    ),
+    Route(GET, rf"/partners/{ID}/inbox", "referral", PARTNERS | {Role.ADMIN}, True, "read a partner inbox"),
     Route(GET, rf"/referrals/{ID}", "referral", COACHING | PARTNERS, True, "read a referral"),
     Route(GET, r"/referrals", "referral", COACHING, True, "read referrals"),
     Route(
@@ -78,12 +80,12 @@ ROUTES: tuple[Route, ...] = (
         "referral",
         PARTNERS,
         False,
-        "partner action on a referral",
+        "act on a referral as its partner",
     ),
-    Route(GET, r"/stats/pipeline", "referral", STATISTICS, False, "referral pipeline"),
+    Route(GET, r"/stats/pipeline", "referral", STATISTICS, False, "read the referral pipeline"),
     # notification service
     Route(GET, rf"/notifications(/{ID}(/pdf)?)?", "notification", COACHING, True, "read notifications"),
-    Route(GET, r"/stats/delivery", "notification", STATISTICS, False, "delivery statistics"),
+    Route(GET, r"/stats/delivery", "notification", STATISTICS, False, "read delivery statistics"),
 )
 
 
@@ -107,5 +109,7 @@ def authorise(principal: Principal, method: str, path: str) -> Route:
     route = route_for(method, path)
     if principal.role not in route.roles:
         allowed = ", ".join(sorted(r.value for r in route.roles))
-        raise NotAllowed(f"role {principal.role.value} may not {route.purpose} (allowed: {allowed})")
+        raise NotAllowed(
+            f"role {principal.role.value} is not allowed to {route.purpose} (allowed: {allowed})"
+        )
     return route

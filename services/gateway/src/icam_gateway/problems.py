@@ -11,7 +11,7 @@ PROBLEM = "application/problem+json"
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     body = {
-        "type": f"https://icam.example/problems/{title.lower().replace(' ', '-')}",
+        "type": f"urn:icam:problem:{title.lower().replace(' ', '-')}",
         "title": title,
         "status": status,
         "detail": detail,
