@@ -84,7 +84,7 @@ def test_problem_prefixes_reserved_keyword_extensions_without_losing_an_existing
         400, "Bad", "bad input", kind="bad", title="mine", extensions={"detail": "a", "ext_detail": "b"}
     )
 
-    body = json.loads(response.body)
+    body = json.loads(bytes(response.body))
     assert (body["title"], body["ext_title"]) == ("Bad", "mine")
     assert (body["detail"], body["ext_detail"], body["ext_ext_detail"]) == ("bad input", "b", "a")
 

@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
+from prometheus_client import REGISTRY
 
 from icam_kernel.dead_letters import list_dead_letters, replay, replay_in_process
 from icam_kernel.events import RecordedEvent
@@ -89,6 +90,43 @@ async def test_a_faststream_subscriber_commits_only_after_the_transaction(
 
     assert await counts(consumer_db) == {"inv-0": 1, "inv-1": 1, "inv-2": 1}
     assert subscriber.ack_policy.value == "nack_on_error"
+
+
+async def test_the_consumer_lag_gauge_is_set_per_partition_once_records_are_handled(
+    consumer_db: asyncpg.Pool, kafka_bootstrap: str, kafka_topic: Callable[..., Awaitable[str]]
+) -> None:
+    topic = await kafka_topic("lagging", partitions=1)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    for i in range(3):
+        event = await recorded(consumer_db, f"lag-{i}", n=i)
+        await producer.send_and_wait(topic, event.to_json(), key=event.stream_id.encode())
+    await producer.stop()
+    consumer = IdempotentConsumer(consumer_db, "lag-counter", count_event, retry=FAST_RETRY)
+    broker = KafkaBroker(kafka_bootstrap)
+    consumer.subscribe(broker, topic)
+
+    async with broker:
+        await broker.start()
+        await until(lambda: _committed(broker, topic, 3))
+
+    lag = REGISTRY.get_sample_value(
+        "icam_consumer_lag", {"consumer": "lag-counter", "topic": topic, "partition": "0"}
+    )
+    assert lag == 0
+
+
+def test_the_lag_is_not_recorded_for_a_consumer_without_watermarks() -> None:
+    consumer = IdempotentConsumer(None, "no-watermarks", count_event)  # type: ignore[arg-type]
+
+    consumer.record_lag(object(), "t", 0, 5)
+
+    assert (
+        REGISTRY.get_sample_value(
+            "icam_consumer_lag", {"consumer": "no-watermarks", "topic": "t", "partition": "0"}
+        )
+        is None
+    )
 
 
 async def _committed(broker: KafkaBroker, topic: str, offset: int) -> bool:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from fastapi.testclient import TestClient
 
 from icam_kernel.service import ServiceRuntime, ServiceSettings, create_service_app
 from icam_kernel.store import EventStore
+from icam_kernel.timers import Timer, schedule
 
 pytestmark = pytest.mark.integration
 
@@ -26,3 +30,79 @@ def test_a_service_app_applies_migrations_starts_its_relay_and_is_ready(
 
     assert ready.status_code == 200, ready.text
     assert ready.json()["checks"] == {"database": True, "broker": True, "relay": True}
+
+
+async def test_a_background_task_starts_after_the_migrations_and_is_cancelled_on_shutdown(
+    database_url: str, kafka_bootstrap: str
+) -> None:
+    runtime = ServiceRuntime(
+        "demo",
+        ServiceSettings("demo", database_url, kafka_bootstrap, pool_size=4),
+        None,
+        EventStore("demo.events"),
+    )
+    seen: list[str] = []
+    running = asyncio.Event()
+
+    async def sweep() -> None:
+        assert runtime.pool is not None
+        async with runtime.pool.acquire() as conn:
+            seen.append(str(await conn.fetchval("select to_regclass('timers')")))
+        running.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            seen.append("cancelled")
+
+    runtime.background("sweeper", sweep)
+    await runtime.start()
+    try:
+        await asyncio.wait_for(running.wait(), 10)
+    finally:
+        await runtime.stop()
+
+    assert seen == ["timers", "cancelled"]
+
+
+def test_a_background_task_name_is_registered_once() -> None:
+    runtime = ServiceRuntime(
+        "demo", ServiceSettings("demo", "postgresql://unused", "unused:9092"), None, EventStore("demo.events")
+    )
+
+    async def work() -> None:
+        return None
+
+    runtime.background("sweeper", work)
+    with pytest.raises(ValueError, match="sweeper"):
+        runtime.background("sweeper", work)
+
+
+async def test_a_failing_timer_is_retried_after_the_runtimes_delay(
+    database_url: str, kafka_bootstrap: str
+) -> None:
+    settings = ServiceSettings("demo", database_url, kafka_bootstrap, pool_size=4)
+    runtime = ServiceRuntime(
+        "demo", settings, None, EventStore("demo.events"), timer_retry_delay=timedelta(minutes=10)
+    )
+    attempts: list[Timer] = []
+
+    async def fail(conn: object, timer: Timer) -> None:
+        attempts.append(timer)
+        raise RuntimeError("partner directory unreachable")
+
+    runtime.timers["deadline"] = fail  # type: ignore[assignment]
+    await runtime.start()
+    try:
+        assert runtime.pool is not None
+        async with runtime.pool.acquire() as conn:
+            timer_id = await schedule(conn, "deadline", datetime.now(UTC), {"r": "ref-1"})
+        async with asyncio.timeout(10):
+            while not attempts:
+                await asyncio.sleep(0.05)
+        async with runtime.pool.acquire() as conn:
+            delay = await conn.fetchval("select due_at - now() from timers where id = $1", timer_id)
+    finally:
+        await runtime.stop()
+
+    assert len(attempts) == 1
+    assert timedelta(minutes=9) < delay <= timedelta(minutes=10)

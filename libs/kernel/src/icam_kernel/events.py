@@ -32,10 +32,18 @@ class Actor:
 
 
 class ContractModel(Protocol):
-    """Duck type of a contracts model: class-level type and version, pydantic dump."""
+    """Duck type of a contracts model: its type and version, and a pydantic dump.
 
-    event_type: str
-    event_version: int
+    Read-only properties, so that the contracts' `event_type: ClassVar[str]` and
+    `event_version: ClassVar[int]` satisfy it (mypy refuses a class variable for a protocol's
+    instance variable); a plain attribute or a property does too.
+    """
+
+    @property
+    def event_type(self) -> str: ...
+
+    @property
+    def event_version(self) -> int: ...
 
     def model_dump(self, *, mode: str) -> dict[str, Any]: ...
 
@@ -62,16 +70,19 @@ class NewEvent:
         correlation_id: str,
         causation_id: str | None = None,
         occurred_at: datetime | None = None,
+        event_id: uuid.UUID | None = None,
     ) -> NewEvent:
-        """Wrap a contracts model (anything with `event_type`, `event_version`, `model_dump`)."""
+        """Wrap a contracts model (anything with `event_type`, `event_version`, `model_dump`);
+        `event_id` is random unless given (a reaction derives it from its cause to stay idempotent)."""
         return cls(
-            event_type=type(model).event_type,
-            event_version=type(model).event_version,
+            event_type=model.event_type,
+            event_version=model.event_version,
             data=model.model_dump(mode="json"),
             actor=actor,
             correlation_id=correlation_id,
             causation_id=causation_id,
             occurred_at=occurred_at,
+            event_id=event_id if event_id is not None else uuid.uuid4(),
         )
 
 

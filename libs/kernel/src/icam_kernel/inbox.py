@@ -22,13 +22,14 @@ from typing import Any
 
 import asyncpg
 import structlog
+from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from icam_kernel.db import Connection
 from icam_kernel.events import RecordedEvent
-from icam_kernel.observability import DEAD_LETTERS, HANDLER_SECONDS, bound_context
+from icam_kernel.observability import CONSUMER_LAG, DEAD_LETTERS, HANDLER_SECONDS, bound_context
 from icam_kernel.upcasting import Upcaster
 
 log = structlog.get_logger(__name__)
@@ -170,6 +171,19 @@ class IdempotentConsumer:
         )
         return Outcome.DEAD_LETTERED
 
+    def record_lag(self, consumer: object, topic: str, partition: int, offset: int) -> None:
+        """Set `icam_consumer_lag` from the consumer's last fetched high watermark, when it has one
+        (aiokafka's does; FastStream's test consumer does not)."""
+        highwater = getattr(consumer, "highwater", None)
+        if highwater is None:
+            return
+        try:
+            end = highwater(TopicPartition(topic, partition))
+        except AssertionError:  # the partition was revoked meanwhile: a metric never fails a record
+            return
+        if isinstance(end, int):
+            CONSUMER_LAG.labels(self.name, topic, str(partition)).set(max(end - offset - 1, 0))
+
     def subscribe(
         self, broker: KafkaBroker, topic: str, *, group_id: str | None = None, **options: Any
     ) -> Any:
@@ -185,6 +199,7 @@ class IdempotentConsumer:
                     record.topic, record.partition, record.offset, record.key, record.value, record.headers
                 )
             )
+            self.record_lag(message.consumer, record.topic, record.partition, record.offset)
 
         options.setdefault("description", f"{self.name}: idempotent consumer (inbox) of {topic}")
         subscriber = broker.subscriber(

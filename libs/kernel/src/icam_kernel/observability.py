@@ -26,7 +26,11 @@ OUTBOX_BACKLOG = Gauge("icam_outbox_backlog", "Events written but not yet acknow
 OUTBOX_OLDEST_AGE = Gauge("icam_outbox_oldest_age_seconds", "Age of the oldest unpublished event", ["topic"])
 OUTBOX_PUBLISHED = Counter("icam_outbox_published_total", "Events acknowledged by Kafka", ["topic"])
 RELAY_LEADER = Gauge("icam_outbox_relay_leader", "1 while this process's relay holds the lead", ["topic"])
-CONSUMER_LAG = Gauge("icam_consumer_lag", "Messages behind the partition end", ["consumer", "topic"])
+CONSUMER_LAG = Gauge(
+    "icam_consumer_lag",
+    "Records behind the partition end after the one just handled (high watermark - offset - 1)",
+    ["consumer", "topic", "partition"],
+)
 HANDLER_SECONDS = Histogram(
     "icam_handler_seconds", "Time to handle one event", ["consumer", "outcome"], buckets=_FAST_BUCKETS
 )

@@ -36,12 +36,23 @@ from projection_checkpoints c where c.projection = $1
 
 @runtime_checkable
 class Projection(Protocol):
-    """A read model: `schema_sql` creates `tables` (unqualified names, `if not exists`)."""
+    """A read model: `schema_sql` creates `tables` (unqualified names, `if not exists`).
 
-    name: str
-    event_types: Collection[str]
-    tables: Sequence[str]
-    schema_sql: str
+    Read-only members, so that plain class attributes of narrower types (`frozenset`, `tuple`)
+    satisfy it.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def event_types(self) -> Collection[str]: ...
+
+    @property
+    def tables(self) -> Sequence[str]: ...
+
+    @property
+    def schema_sql(self) -> str: ...
 
     async def apply(self, conn: Connection, event: RecordedEvent) -> None: ...
 

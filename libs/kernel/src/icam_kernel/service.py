@@ -4,6 +4,7 @@
                              store=EventStore("icam.case.events", inline_projections=[CaseList()]))
     runtime.consume("icam.invitation.events", "case-from-invitations", when_invitation_sent_open_case)
     runtime.timers["no_show"] = record_no_show
+    runtime.background("dispatcher", lambda: Dispatcher(runtime.pool).run())
     app = create_service_app(runtime, routers=[commands_router])
 
 Nothing connects at import time: the app's lifespan starts everything and stops it in reverse.
@@ -14,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,8 @@ from icam_kernel.store import EventStore
 from icam_kernel.timers import TimerHandler, TimerWorker
 
 log = structlog.get_logger(__name__)
+
+BackgroundWork = Callable[[], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
@@ -66,11 +70,13 @@ class ServiceRuntime:
     async_projections: Sequence[Projection] = ()
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timers: dict[str, TimerHandler] = field(default_factory=dict)
+    timer_retry_delay: timedelta = timedelta(seconds=30)
     broker: KafkaBroker = field(init=False)
     pool: asyncpg.Pool | None = field(init=False, default=None)
     relay: OutboxRelay | None = field(init=False, default=None)
     _consumers: list[IdempotentConsumer] = field(init=False, default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
+    _background: dict[str, BackgroundWork] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.broker = KafkaBroker(self.settings.kafka_bootstrap, logger=structlog.get_logger("faststream"))
@@ -80,6 +86,14 @@ class ServiceRuntime:
         consumer = IdempotentConsumer(_LazyPool(self), consumer_name, handler, retry=self.retry)  # type: ignore[arg-type]
         consumer.subscribe(self.broker, topic, **options)
         self._consumers.append(consumer)
+
+    def background(self, name: str, work: BackgroundWork) -> None:
+        """Run `work()` as a task of its own once the service started (pool open, migrations
+        applied, broker connected); it is cancelled on shutdown. A task that ends with an error is
+        logged (`background_task_failed`), not restarted: loop and retry inside `work`."""
+        if name in self._background:
+            raise ValueError(f"a background task named {name!r} is already registered")
+        self._background[name] = work
 
     async def start(self) -> None:
         configure_logging()
@@ -95,20 +109,35 @@ class ServiceRuntime:
                 await register_projection(conn, projection, ASYNC)
         self.relay = OutboxRelay(self.pool, self.store.topic, bootstrap=self.settings.kafka_bootstrap)
         self._spawn(self.relay.run())
-        self._spawn(TimerWorker(self.pool, self.timers).run())
+        self._spawn(TimerWorker(self.pool, self.timers, retry_delay=self.timer_retry_delay).run())
         for projection in self.async_projections:
             self._spawn(ProjectionRunner(self.pool, self.store, projection).run())
         await self.broker.start()
+        for name, work in self._background.items():
+            self._spawn(work(), name=name)
         log.info("service_started", service=self.name)
 
-    def _spawn(self, work: Any) -> None:
-        self._tasks.append(asyncio.create_task(work))
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str | None = None) -> None:
+        task = asyncio.create_task(work, name=name)
+        task.add_done_callback(self._log_failure)
+        self._tasks.append(task)
+
+    def _log_failure(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error(
+                "background_task_failed",
+                service=self.name,
+                task=task.get_name(),
+                error_type=type(error).__name__,
+                error=str(error),
+            )
 
     async def stop(self) -> None:
         await self.broker.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
         if self.pool is not None:
             await self.pool.close()
         log.info("service_stopped", service=self.name)

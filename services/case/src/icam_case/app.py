@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from icam_auth import AuthSettings, TokenVerifier
+from icam_auth.fastapi import install_verifier
 from icam_case.api import build_router
 from icam_case.config import CaseSettings
 from icam_case.domain.errors import CaseError
@@ -37,6 +38,7 @@ def create_app(settings: CaseSettings | None = None, auth: AuthSettings | None =
         version="0.1.0",
     )
     app.state.case_service = service
+    install_verifier(app, verifier)  # the library's dependencies (`roles`) check with the same keys
     app.add_exception_handler(CaseError, _case_error)
     app.add_exception_handler(HTTPException, _http_error)
     return app
@@ -44,7 +46,9 @@ def create_app(settings: CaseSettings | None = None, auth: AuthSettings | None =
 
 async def _case_error(_: Request, error: Exception) -> Response:
     assert isinstance(error, CaseError)
-    return problem(error.status, "Refused by a case rule", str(error), kind=error.code, **error.details)
+    return problem(
+        error.status, "Refused by a case rule", str(error), kind=error.code, extensions=error.details
+    )
 
 
 async def _http_error(_: Request, error: Exception) -> Response:

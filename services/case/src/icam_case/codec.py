@@ -90,18 +90,18 @@ def to_new_events(
     caused_by_event: uuid.UUID | None = None,
 ) -> list[NewEvent]:
     """Wrap decided events for the store; events caused by an event get ids derived from it."""
-    wrapped = []
-    for index, event in enumerate(events):
-        new = NewEvent(
-            event_type=event.event_type,
-            event_version=event.event_version,
-            data=event.model_dump(mode="json"),
+    return [
+        NewEvent.from_model(
+            event,
             actor=actor,
             correlation_id=correlation_id,
             causation_id=causation_id,
             occurred_at=occurred_at,
+            event_id=(
+                uuid.uuid5(_CAUSED, f"{caused_by_event}:{index}:{event.event_type}")
+                if caused_by_event is not None
+                else None
+            ),
         )
-        if caused_by_event is not None:
-            new = replace(new, event_id=uuid.uuid5(_CAUSED, f"{caused_by_event}:{index}:{event.event_type}"))
-        wrapped.append(new)
-    return wrapped
+        for index, event in enumerate(events)
+    ]

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Header, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
-from icam_auth import AuthSettings, Principal, TokenVerifier
-from icam_auth.fastapi import current_principal
+from icam_auth.fastapi import install_verifier
 from icam_invitation import api, queries
 from icam_invitation.commands import NO_SHOW, REMINDER, Commands
 from icam_invitation.config import SERVICE, Settings
@@ -58,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.commands = commands
     app.state.settings = settings
-    _install_auth(app)
+    install_verifier(app)  # this app's own keys, read now from the environment
     _install_problems(app)
     return app
 
@@ -68,21 +67,11 @@ def _pool(runtime: ServiceRuntime):  # type: ignore[no-untyped-def]
     return runtime.pool
 
 
-def _install_auth(app: FastAPI) -> None:
-    """Verify tokens with this app's own verifier (the shared one is cached per process)."""
-    verifier = TokenVerifier(AuthSettings.from_env())
-
-    def principal(authorization: str | None = Header(default=None)) -> Principal:
-        return verifier.from_header(authorization)
-
-    app.dependency_overrides[current_principal] = principal
-
-
 def _install_problems(app: FastAPI) -> None:
     async def domain_error(_: Request, error: Exception) -> Response:
         assert isinstance(error, DomainError)
         return problem(
-            error.status, "Refused by a business rule", str(error), kind=error.code, **error.details
+            error.status, "Refused by a business rule", str(error), kind=error.code, extensions=error.details
         )
 
     async def http_error(_: Request, error: Exception) -> Response:

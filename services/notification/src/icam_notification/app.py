@@ -26,48 +26,47 @@ from icam_notification.reactions import Reactions
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class NotificationRuntime(ServiceRuntime):
-    """The kernel's runtime plus the dispatcher, started once the pool exists."""
+class DispatcherWorker:
+    """The dispatcher and its senders, built once the runtime's pool exists; a background task."""
 
-    notification_settings: Settings
-    reference: ReferenceData
-    dispatcher: Dispatcher | None = None
-    senders: dict[Channel, Any]
+    def __init__(self, runtime: ServiceRuntime, settings: Settings, reference: ReferenceData) -> None:
+        self.runtime, self.settings, self.reference = runtime, settings, reference
+        self.dispatcher: Dispatcher | None = None
 
-    def wake_dispatcher(self) -> None:
+    def wake(self) -> None:
         """Called by the reactions when they recorded new intents."""
         if self.dispatcher is not None:
             self.dispatcher.wake()
 
-    async def start(self) -> None:
-        await super().start()
-        assert self.pool is not None
-        s = self.notification_settings
+    async def run(self) -> None:
+        pool = self.runtime.pool
+        assert pool is not None, "the service has not started"
+        s = self.settings
         contact = ContactInfo(s.atd_email, s.atd_phone, s.office_addresses)
-        self.senders = {
+        sms = HttpSmsSender(s.sms)
+        senders: dict[Channel, Any] = {
             Channel.EMAIL: SmtpSender(s.smtp, reply_to=s.atd_email),
-            Channel.SMS: HttpSmsSender(s.sms),
-            Channel.POSTAL_LETTER: PdfLetterSender(self.pool, self.reference, contact),
+            Channel.SMS: sms,
+            Channel.POSTAL_LETTER: PdfLetterSender(pool, self.reference, contact),
         }
         self.dispatcher = Dispatcher(
-            self.pool, self.store, self.senders, retry=s.retry, lease=s.lease, poll_interval=s.poll_interval
+            pool, self.runtime.store, senders, retry=s.retry, lease=s.lease, poll_interval=s.poll_interval
         )
-        self._spawn(self.dispatcher.run())
-
-    async def stop(self) -> None:
-        await super().stop()
-        sms = getattr(self, "senders", {}).get(Channel.SMS)
-        if isinstance(sms, HttpSmsSender):
+        try:
+            await self.dispatcher.run()
+        finally:
+            self.dispatcher = None
             await sms.close()
 
 
-def build_runtime(settings: Settings, reference: ReferenceData | None = None) -> NotificationRuntime:
-    """The runtime with its store, projections and subscriptions (not started)."""
+def build_runtime(settings: Settings, reference: ReferenceData | None = None) -> ServiceRuntime:
+    """The runtime with its store, projections, subscriptions and dispatcher (not started)."""
     store = EventStore(settings.topics.notification, inline_projections=[DeliveryStats()])
-    runtime = NotificationRuntime("notification", settings.service, MIGRATIONS, store)
-    runtime.notification_settings = settings
-    runtime.reference = reference or load_reference_data()
-    reactions = Reactions(settings, runtime.reference, store, runtime.wake_dispatcher)
+    runtime = ServiceRuntime("notification", settings.service, MIGRATIONS, store)
+    reference = reference or load_reference_data()
+    worker = DispatcherWorker(runtime, settings, reference)
+    runtime.background("dispatcher", worker.run)
+    reactions = Reactions(settings, reference, store, worker.wake)
     prefix = settings.consumer_prefix
     runtime.consume(
         settings.topics.invitation, f"{prefix}.invitation", reactions.when_invitation_event_notify_household

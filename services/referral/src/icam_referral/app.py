@@ -7,12 +7,11 @@ settings from the environment, tests pass their own.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import FastAPI, Header
+from fastapi import FastAPI
 
-from icam_auth import AuthSettings, Principal, TokenVerifier
-from icam_auth.fastapi import current_principal
+from icam_auth.fastapi import install_verifier
 from icam_contracts.topics import CASE_EVENTS
 from icam_kernel.service import ServiceRuntime, create_service_app
 from icam_kernel.store import EventStore
@@ -47,19 +46,8 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
     app = create_service_app(runtime, routers=[router], description=DESCRIPTION, version="0.1.0")
     app.title = "ICAM referral service"
     app.state.referral = Context(settings=settings, referrals=referrals, pool=_PoolOf(runtime))
-    verifier = TokenVerifier(AuthSettings.from_env())
-
-    # one verifier per app (the library caches one per process), so each app reads its own keys
-    def principal(
-        authorization: Annotated[
-            str | None, Header(description="`Bearer <JWT>` from the ICAM issuer")
-        ] = None,
-    ) -> Principal:
-        return verifier.from_header(authorization)
-
-    app.dependency_overrides[current_principal] = principal
-    built: FastAPI = app
-    return built
+    install_verifier(app)  # this app's own keys, read now from the environment
+    return app
 
 
 class _PoolOf:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 import structlog
@@ -197,7 +196,4 @@ def actor_of(principal: Principal) -> Actor:
 
 
 def _new(event: Event, actor: Actor, correlation: str, cause: str) -> NewEvent:
-    # the kernel's ContractModel protocol declares event_type/event_version as instance attributes,
-    # contract models have them as ClassVars: the same at run time
-    model: Any = event
-    return NewEvent.from_model(model, actor=actor, correlation_id=correlation, causation_id=cause)
+    return NewEvent.from_model(event, actor=actor, correlation_id=correlation, causation_id=cause)
