@@ -42,7 +42,7 @@ class SlotPolicy:
     days: tuple[int, ...] = (0, 1, 2, 3, 4)
     slot: timedelta = timedelta(minutes=60)
     notice_days: int = 5
-    is_holiday: HolidayCheck = lambda day: False  # noqa: E731 - a default for a frozen dataclass
+    is_holiday: HolidayCheck = lambda day: False
     timezone: ZoneInfo = BRUSSELS
 
     @classmethod
@@ -83,7 +83,9 @@ class SlotPolicy:
         return max(self.opening_of(day), now)
 
 
-def valid_slots(policy: SlotPolicy, now: datetime, lead: timedelta = timedelta(minutes=2)) -> Iterator[datetime]:
+def valid_slots(
+    policy: SlotPolicy, now: datetime, lead: timedelta = timedelta(minutes=2)
+) -> Iterator[datetime]:
     """Every valid slot start from the earliest allowed one on, in order, slot after slot.
 
     `lead` keeps the first slot clear of `now` when the notice period is zero (fast test settings):
@@ -205,4 +207,6 @@ def make_household(rng: random.Random, index: int, desks_open_in: set[str]) -> D
         entry = "walk_in"
     elif index % 4 == 1:
         entry = "helpline_phone" if index % 8 == 1 else "helpline_email"
-    return DemoHousehold(str(uuid.uuid4()), region, language, [adult, *children], entry, FATES[index % len(FATES)])
+    return DemoHousehold(
+        str(uuid.uuid4()), region, language, [adult, *children], entry, FATES[index % len(FATES)]
+    )

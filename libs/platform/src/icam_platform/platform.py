@@ -179,6 +179,10 @@ def up(args: argparse.Namespace) -> int:
         print(f"Gateway      {gateway.url}   docs: {gateway.url}/docs")
         print("Token        uv run icam token --role coach --region brussels --sub coach-17")
     failed = [n for n, state in report.items() if not state.startswith("healthy")]
+    if getattr(args, "demo", False) and gateway and not failed:
+        from icam_platform.demo import run_demo  # imported late: only `--demo` needs the journeys
+
+        return run_demo(gateway.url, local_issuer(settings).mint)
     return 1 if failed else 0
 
 

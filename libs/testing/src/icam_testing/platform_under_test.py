@@ -104,7 +104,7 @@ class PlatformUnderTest:
 
 @contextmanager
 def running_platform(
-    kafka_bootstrap: str, postgres_url: str, home: Path, env: dict[str, str]
+    kafka_bootstrap: str, postgres_url: str, home: Path, env: dict[str, str], port_offset: int = PORT_OFFSET
 ) -> Iterator[PlatformUnderTest]:
     run_id = uuid.uuid4().hex[:8]
     prefix = f"e2e{run_id}."
@@ -121,7 +121,7 @@ def running_platform(
     sms_server = ThreadingHTTPServer(("127.0.0.1", free_port()), SmsProvider)
     threading.Thread(target=sms_server.serve_forever, daemon=True).start()
 
-    peers = platform.services(PORT_OFFSET)
+    peers = platform.services(port_offset)
     extra = {
         "ICAM_TOPIC_PREFIX": prefix,
         "SMTP_HOST": "127.0.0.1",

@@ -1,0 +1,232 @@
+"""The load driver: households through the trajectory via the gateway, at a steady command rate,
+timing how long each accepted command takes to show in the read models downstream of it."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from icam_auth import Principal, Role
+from icam_platform import journeys as j
+
+T = TypeVar("T")
+# (region, postal code, language): every region and language, so every office and template works
+HOMES = (
+    ("brussels", "1000", "fr"),
+    ("antwerp_limburg", "2000", "nl"),
+    ("east_west_flanders", "9000", "nl"),
+    ("liege", "4700", "de"),
+    ("namur_luxembourg", "5000", "en"),
+)
+DESKS = {"brussels": "brussels_pacheco", "antwerp_limburg": "antwerp_italielei", "liege": "liege_fragnee"}
+# trajectory mix: B (referral → departure) most, A (suspended) and C (walk-in → closed) the rest
+KINDS = ("B", "B", "A", "B", "C")
+ADMIN = Principal("bench-admin", Role.ADMIN)
+
+
+class RateLimiter:
+    """Spaces commands `1/rate` seconds apart across all journeys (a steady, not bursty, load)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self.next_at = time.perf_counter()
+        self.lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self.lock:
+            now = time.perf_counter()
+            self.next_at = max(self.next_at + self.interval, now)
+            wait = self.next_at - now
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
+@dataclass
+class Journey:
+    """What the consistency check needs to know of one household's run."""
+
+    index: int
+    kind: str
+    region: str
+    household_id: str
+    coach: Principal
+    correlation_id: str | None = None
+    entry_id: str | None = None  # invitation id, or walk-in visit id
+    case_id: str | None = None
+    referral_id: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class Metrics:
+    commands: Counter[str] = field(default_factory=Counter)  # "ok", or the failing HTTP status
+    propagation: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    started: float = field(default_factory=time.perf_counter)
+    finished: float = 0.0
+
+
+@dataclass
+class Driver:
+    gw: j.Gateway
+    limiter: RateLimiter
+    metrics: Metrics
+    poll: float = 0.02
+    timeout: float = 60.0
+
+    async def command(self, send: Awaitable[T]) -> tuple[T, float]:
+        """One rate-limited command; returns its answer and the moment its 2xx arrived."""
+        try:
+            result = await send
+        except j.GatewayError as error:
+            self.metrics.commands[str(error.status)] += 1
+            raise
+        self.metrics.commands["ok"] += 1
+        return result, time.perf_counter()
+
+    async def propagated(self, since: float, **probes: Callable[[], Awaitable[Any]]) -> list[Any]:
+        """Poll every probe until each returns something; each read model's latency is recorded under
+        its name, and when there are several, the time until all showed it as well."""
+
+        async def until(name: str, probe: Callable[[], Awaitable[Any]]) -> Any:
+            found = await j.eventually(probe, timeout=self.timeout, interval=self.poll, what=name)
+            at = time.perf_counter()
+            self.metrics.propagation[name].append(at - since)
+            return found, at
+
+        results = await asyncio.gather(*(until(name, p) for name, p in probes.items()))
+        if len(probes) > 1:
+            all_name = " + ".join(probes)
+            self.metrics.propagation[f"all of: {all_name}"].append(max(at for _, at in results) - since)
+        return [found for found, _ in results]
+
+    async def run(self, journey: Journey) -> None:
+        try:
+            await self._trajectory(journey)
+        except (j.GatewayError, TimeoutError) as error:
+            journey.error = str(error)[:300]
+
+    async def _trajectory(self, jr: Journey) -> None:
+        region, postal, language = HOMES[jr.index % len(HOMES)]
+        home = j.Household(jr.household_id, j.household(language=language, postal_code=postal).members)
+        coach, gw = jr.coach, self.gw
+        await self.limiter.acquire()
+        if jr.kind == "C":
+            sent, t0 = await self.command(
+                j.register_walk_in(gw, coach, home, DESKS[region], language=language)
+            )
+        else:
+            sent, t0 = await self.command(j.send_invitation(gw, coach, home, at=j.soon(600)))
+        jr.correlation_id, jr.entry_id = sent["correlation_id"], sent["stream_id"]
+        if jr.kind == "C":  # seen on the spot: no letter, the case is the only read model downstream
+            (case,) = await self.propagated(t0, **{"walk-in → case in caseload": self._case_probe(jr)})
+        else:
+            (case, _) = await self.propagated(
+                t0,
+                **{
+                    "invitation → case in caseload": self._case_probe(jr),
+                    "invitation → notification recorded": self._notification_probe(jr.household_id),
+                },
+            )
+        jr.case_id = case["case_id"]
+        await self.limiter.acquire()
+        _, t0 = await self.command(j.hold_interview(gw, coach, case["case_id"], home, language=language))
+        if jr.kind != "C":
+            await self.propagated(t0, **{"interview → invitation honoured": self._honoured_probe(jr)})
+        await self.limiter.acquire()
+        await self._decide(jr, language)
+
+    async def _decide(self, jr: Journey, language: str) -> None:
+        assert jr.case_id
+        gw, coach, case_id = self.gw, jr.coach, jr.case_id
+        if jr.kind == "A":
+            a = {"procedure_explained": True, "stay_procedure_started": True}
+            await self.command(
+                j.decide_outcome(gw, coach, case_id, "legal_stay_possible", language=language, **a)
+            )
+            return
+        if jr.kind == "C":
+            await self.command(j.decide_outcome(gw, coach, case_id, "return_refused", language=language,
+                                                consequences_explained=True))  # fmt: skip
+            return
+        fedasil = j.partner("bench-partner-fedasil", "fedasil")
+        b = {"consent_to_referral": True, "preferred_partner": "fedasil"}
+        _, t0 = await self.command(
+            j.decide_outcome(gw, coach, case_id, "return_accepted", language=language, **b)
+        )
+        probe = self._referral_probe(fedasil, case_id)
+        (referral,) = await self.propagated(t0, **{"outcome B → referral in partner inbox": probe})
+        jr.referral_id = referral["referral_id"]
+        await self.limiter.acquire()
+        await self.command(j.acknowledge(gw, fedasil, referral["referral_id"]))
+        await self.limiter.acquire()
+        _, t0 = await self.command(j.record_departure(gw, fedasil, referral["referral_id"]))
+        await self.propagated(t0, **{"departure → case closed": self._closed_probe(case_id)})
+
+    # probes: one small read each, as a coach UI or partner inbox would poll
+
+    def _case_probe(self, jr: Journey) -> Callable[[], Awaitable[Any]]:
+        async def probe() -> Any:
+            page = await self.gw.get(jr.coach, "/api/caseload", coach=jr.coach.subject, limit=10)
+            return next((i for i in page["items"] if i["household_id"] == jr.household_id), None)
+
+        return probe
+
+    def _notification_probe(self, household_id: str) -> Callable[[], Awaitable[Any]]:
+        async def probe() -> Any:
+            page = await self.gw.get(ADMIN, "/api/notifications", household_id=household_id, limit=10)
+            return page["items"] or None
+
+        return probe
+
+    def _honoured_probe(self, jr: Journey) -> Callable[[], Awaitable[Any]]:
+        async def probe() -> Any:
+            found = await j.invitation(self.gw, jr.coach, str(jr.entry_id))
+            return found if found.get("status") == "honoured" else None
+
+        return probe
+
+    def _referral_probe(self, by: Principal, case_id: str) -> Callable[[], Awaitable[Any]]:
+        async def probe() -> Any:
+            inbox = await self.gw.get(by, f"/api/partners/{by.organisation}/inbox", limit=200)
+            return next((i for i in inbox["items"] if i["case_id"] == case_id), None)
+
+        return probe
+
+    def _closed_probe(self, case_id: str) -> Callable[[], Awaitable[Any]]:
+        async def probe() -> Any:
+            case = await self.gw.get(ADMIN, f"/api/cases/{case_id}")
+            return case if case["status"] == "closed" else None
+
+        return probe
+
+
+def journeys_to_run(count: int, seed: int = 1) -> list[Journey]:
+    """`count` journeys, each with its own coach (no double booking, a one-row caseload to poll)."""
+    rng = random.Random(seed)
+    result = []
+    for i in range(count):
+        region = HOMES[i % len(HOMES)][0]
+        kind = rng.choice(KINDS)
+        if kind == "C" and region not in DESKS:
+            kind = "A"  # walk-in desks exist in three regions only
+        coach = Principal(f"bench-coach-{i}", Role.COACH, region=region)
+        result.append(Journey(i, kind, region, str(uuid.uuid4()), coach))
+    return result
+
+
+async def drive_all(driver: Driver, journeys: list[Journey], concurrency: int) -> None:
+    """Every journey, at most `concurrency` in flight."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(jr: Journey) -> None:
+        async with gate:
+            await driver.run(jr)
+
+    await asyncio.gather(*(one(jr) for jr in journeys))
+    driver.metrics.finished = time.perf_counter()

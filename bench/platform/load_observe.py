@@ -1,0 +1,115 @@
+"""What the platform looks like under load: consumer lag from the Kafka group offsets, and the
+resident memory of every process (services, Kafka, PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+
+
+async def consumer_lag(admin: AIOKafkaAdminClient, probe: AIOKafkaConsumer, prefix: str) -> dict[str, int]:
+    """Messages not yet committed per consumer group, over the topics of this platform (`prefix`).
+
+    Read the way an operator would from outside the services: committed group offsets against the
+    partitions' ends (the services' own `icam_consumer_lag` gauge needs a scrape of each process)."""
+    lags: dict[str, int] = {}
+    for group, _protocol in await admin.list_consumer_groups():
+        offsets = await admin.list_consumer_group_offsets(group)
+        ours = {tp: meta.offset for tp, meta in offsets.items() if tp.topic.startswith(prefix)}
+        if not ours:
+            continue
+        ends = await probe.end_offsets(list(ours))
+        lags[group] = sum(max(ends[tp] - max(committed, 0), 0) for tp, committed in ours.items())
+    return lags
+
+
+def pids(run_dir: Path) -> dict[str, int]:
+    """`<home>/run/*.pid` of the platform, plus Kafka and PostgreSQL of the test servers if found."""
+    found = {}
+    for pid_file in sorted(run_dir.glob("*.pid")):
+        with contextlib.suppress(ValueError, OSError):
+            found[pid_file.stem] = int(pid_file.read_text().split()[0])
+    return found
+
+
+def rss_mb(pid: int, with_children: bool = False) -> float:
+    """Resident memory of `pid` (and its children: PostgreSQL's backends), in MiB."""
+    try:
+        process = psutil.Process(pid)
+        total = process.memory_info().rss
+        if with_children:
+            total += sum(c.memory_info().rss for c in process.children(recursive=True))
+        return total / 2**20
+    except psutil.Error:
+        return 0.0
+
+
+@dataclass
+class Observer:
+    """Samples lag and memory once a second while the load runs."""
+
+    bootstrap: str
+    prefix: str
+    processes: dict[str, int]
+    interval: float = 1.0
+    lag_max: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    lag_last: dict[str, int] = field(default_factory=dict)
+    rss_max: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    rss_last: dict[str, float] = field(default_factory=dict)
+
+    async def sample_memory(self) -> None:
+        for name, pid in self.processes.items():
+            mb = rss_mb(pid, with_children=name == "postgres")
+            self.rss_last[name] = mb
+            self.rss_max[name] = max(self.rss_max[name], mb)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+        await admin.start()
+        await probe.start()
+        try:
+            while not stop.is_set():
+                await self.sample(admin, probe)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.interval)
+            await self.sample(admin, probe)
+        finally:
+            await probe.stop()
+            await admin.close()
+
+    async def sample(self, admin: AIOKafkaAdminClient, probe: AIOKafkaConsumer) -> None:
+        await self.sample_memory()
+        try:
+            self.lag_last = await consumer_lag(admin, probe, self.prefix)
+        except Exception as error:  # a group rebalancing answers with an error: try again next second
+            self.lag_last = {"(unavailable)": 0}
+            print(f"lag sample failed: {error!r}")
+            return
+        for group, lag in self.lag_last.items():
+            self.lag_max[group] = max(self.lag_max[group], lag)
+
+    async def wait_drained(self, timeout: float = 60.0) -> bool:
+        """Until every group of this platform has consumed everything (the check needs it)."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+        await admin.start()
+        await probe.start()
+        try:
+            deadline = asyncio.get_running_loop().time() + timeout
+            while asyncio.get_running_loop().time() < deadline:
+                lags = await consumer_lag(admin, probe, self.prefix)
+                if lags and not any(lags.values()):
+                    return True
+                await asyncio.sleep(0.5)
+            return False
+        finally:
+            await probe.stop()
+            await admin.close()
