@@ -8,9 +8,10 @@ settings) on the test servers (`icam_testing.servers.provide()`), with ports off
 that already runs, pass `--gateway-url`, `--kafka`, `--prefix` and `--home` (for tokens and pids).
 
 Reports commands/s accepted, propagation latency p50/p99 per step (from a command's 2xx until
-every downstream read model shows it), consumer lag, memory per process, and a final consistency
-check of every journey against the events on the topics. A benchmark, not a test: targets are
-printed beside the figures, the exit code says only whether every journey ran and checked clean.
+every downstream read model shows it, watched in the services' own tables: `load_watch.py`),
+consumer lag, memory per process, and a final consistency check of every journey against the
+events on the topics. A benchmark, not a test: targets are printed beside the figures, the exit
+code says only whether every journey ran and checked clean.
 """
 
 from __future__ import annotations
@@ -30,13 +31,16 @@ from pathlib import Path
 from load_check import Report, check
 from load_driver import Driver, Journey, Metrics, RateLimiter, drive_all, journeys_to_run
 from load_observe import Observer, pids
+from load_watch import ReadModelWatcher
 
 from icam_auth.issuer import LocalIssuer
 from icam_platform import journeys as j
+from icam_platform.infra import postgres
 from icam_testing import platform_under_test as put
 from icam_testing import servers
 
 TARGET_P50_MS, TARGET_P99_MS = 50, 250
+SERVICES = ("invitation", "case", "referral", "notification")
 
 
 @dataclass
@@ -48,6 +52,7 @@ class Target:
     prefix: str
     issuer: LocalIssuer
     processes: dict[str, int]
+    database_urls: dict[str, str]  # the services' own databases, where the watcher reads read models
 
 
 @contextlib.contextmanager
@@ -63,7 +68,7 @@ def own_platform(port_offset: int) -> Iterator[Target]:
         ) as platform:
             processes = pids(home / "run") | _infra_pids()
             yield Target(platform.gateway_url, found.kafka_bootstrap, platform.topic_prefix,
-                         platform.issuer, processes)  # fmt: skip
+                         platform.issuer, processes, platform.database_urls)  # fmt: skip
 
 
 def _infra_pids() -> dict[str, int]:
@@ -80,7 +85,9 @@ def _infra_pids() -> dict[str, int]:
 async def bench(target: Target, args: argparse.Namespace) -> tuple[Metrics, Observer, Report, list[Journey]]:
     gw = j.Gateway(target.gateway_url, j.cached_tokens(target.issuer.mint))
     metrics = Metrics()
-    driver = Driver(gw, RateLimiter(args.rate), metrics, poll=args.poll)
+    watcher = ReadModelWatcher(target.database_urls, interval=args.watch_interval)
+    await watcher.start()
+    driver = Driver(gw, RateLimiter(args.rate), metrics, watcher)
     observer = Observer(target.kafka, target.prefix, target.processes)
     stop = asyncio.Event()
     sampling = asyncio.create_task(observer.run(stop))
@@ -98,6 +105,7 @@ async def bench(target: Target, args: argparse.Namespace) -> tuple[Metrics, Obse
         report = await check(gw, target.kafka, target.prefix, journeys)
     finally:
         stop.set()
+        await watcher.stop()
         await gw.aclose()
     return metrics, observer, report, journeys
 
@@ -120,7 +128,7 @@ def render(
     print(f"commands accepted {ok} in {elapsed:.1f}s = {ok / elapsed:.1f}/s; refused: "
           f"{dict((k, v) for k, v in metrics.commands.items() if k != 'ok') or 'none'}")  # fmt: skip
     print(
-        f"propagation (poll every {args.poll * 1000:.0f} ms; "
+        f"propagation (read models watched every {args.watch_interval * 1000:.0f} ms; "
         f"target p50 < {TARGET_P50_MS} ms, p99 < {TARGET_P99_MS} ms):"
     )
     result: dict = {"commands_per_s": ok / elapsed, "failed": len(failed), "propagation_ms": {}}
@@ -150,12 +158,15 @@ def parse() -> argparse.Namespace:
     p.add_argument("--journeys", type=int, default=200, help="households to run through (default 200)")
     p.add_argument("--rate", type=float, default=50.0, help="target commands per second (default 50)")
     p.add_argument("--concurrency", type=int, default=32, help="journeys in flight at most (default 32)")
-    p.add_argument("--poll", type=float, default=0.02, help="read-model poll interval, seconds (0.02)")
+    p.add_argument("--watch-interval", type=float, default=0.005,
+                   help="how often the read-model tables are queried, seconds (0.005)")  # fmt: skip
     p.add_argument("--port-offset", type=int, default=500, help="ports of the platform it starts (+500)")
     p.add_argument("--gateway-url", help="use this running platform instead of starting one")
     p.add_argument("--kafka", default="127.0.0.1:9092", help="its Kafka (with --gateway-url)")
     p.add_argument("--prefix", default="", help="its topic prefix (with --gateway-url)")
     p.add_argument("--home", default=".icam", help="its state folder: token issuer, pid files")
+    p.add_argument("--database-url", help="its PostgreSQL server (with --gateway-url; default: .icam's)")
+    p.add_argument("--database-prefix", default="icam_", help="its databases' prefix (icam_<service>)")
     p.add_argument("--json", type=Path, help="also write the figures to this file")
     return p.parse_args()
 
@@ -164,8 +175,10 @@ def main() -> int:
     args = parse()
     if args.gateway_url:
         home = Path(args.home)
+        server = args.database_url or postgres.status(home / "postgres").uri or ""
+        urls = {n: postgres.with_database(server, f"{args.database_prefix}{n}") for n in SERVICES}
         target = Target(args.gateway_url, args.kafka, args.prefix, LocalIssuer(home / "auth"),
-                        pids(home / "run"))  # fmt: skip
+                        pids(home / "run"), urls)  # fmt: skip
         context: contextlib.AbstractContextManager[Target] = contextlib.nullcontext(target)
     else:
         context = own_platform(args.port_offset)

@@ -8,9 +8,11 @@ import random
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+from load_watch import ReadModelWatcher
 
 from icam_auth import Principal, Role
 from icam_platform import journeys as j
@@ -76,7 +78,7 @@ class Driver:
     gw: j.Gateway
     limiter: RateLimiter
     metrics: Metrics
-    poll: float = 0.02
+    watch: ReadModelWatcher
     timeout: float = 60.0
 
     async def command(self, send: Awaitable[T]) -> tuple[T, float]:
@@ -89,21 +91,21 @@ class Driver:
         self.metrics.commands["ok"] += 1
         return result, time.perf_counter()
 
-    async def propagated(self, since: float, **probes: Callable[[], Awaitable[Any]]) -> list[Any]:
-        """Poll every probe until each returns something; each read model's latency is recorded under
-        its name, and when there are several, the time until all showed it as well."""
+    async def propagated(self, since: float, **waits: tuple[str, str]) -> list[dict[str, Any]]:
+        """Wait until each read model shows the command's effect (`name=(condition, key)`); each
+        latency is recorded under its name, and with several, the time until all showed it."""
 
-        async def until(name: str, probe: Callable[[], Awaitable[Any]]) -> Any:
-            found = await j.eventually(probe, timeout=self.timeout, interval=self.poll, what=name)
-            at = time.perf_counter()
-            self.metrics.propagation[name].append(at - since)
-            return found, at
+        async def until(name: str, condition: str, key: str) -> tuple[dict[str, Any], float]:
+            row, seen = await self.watch.until(condition, key, self.timeout)
+            self.metrics.propagation[name].append(seen - since)
+            return row, seen
 
-        results = await asyncio.gather(*(until(name, p) for name, p in probes.items()))
-        if len(probes) > 1:
-            all_name = " + ".join(probes)
-            self.metrics.propagation[f"all of: {all_name}"].append(max(at for _, at in results) - since)
-        return [found for found, _ in results]
+        results = await asyncio.gather(*(until(name, *wait) for name, wait in waits.items()))
+        if len(waits) > 1:
+            self.metrics.propagation[f"all of: {' + '.join(waits)}"].append(
+                max(s for _, s in results) - since
+            )
+        return [row for row, _ in results]
 
     async def run(self, journey: Journey) -> None:
         try:
@@ -123,21 +125,19 @@ class Driver:
         else:
             sent, t0 = await self.command(j.send_invitation(gw, coach, home, at=j.soon(600)))
         jr.correlation_id, jr.entry_id = sent["correlation_id"], sent["stream_id"]
+        opened = ("case in caseload", jr.household_id)
         if jr.kind == "C":  # seen on the spot: no letter, the case is the only read model downstream
-            (case,) = await self.propagated(t0, **{"walk-in → case in caseload": self._case_probe(jr)})
+            (case,) = await self.propagated(t0, **{"walk-in → case in caseload": opened})
         else:
-            (case, _) = await self.propagated(
-                t0,
-                **{
-                    "invitation → case in caseload": self._case_probe(jr),
-                    "invitation → notification recorded": self._notification_probe(jr.household_id),
-                },
-            )
+            told = ("notification recorded", jr.household_id)
+            waits = {"invitation → case in caseload": opened, "invitation → notification recorded": told}
+            (case, _) = await self.propagated(t0, **waits)
         jr.case_id = case["case_id"]
         await self.limiter.acquire()
         _, t0 = await self.command(j.hold_interview(gw, coach, case["case_id"], home, language=language))
         if jr.kind != "C":
-            await self.propagated(t0, **{"interview → invitation honoured": self._honoured_probe(jr)})
+            honoured = ("invitation honoured", str(jr.entry_id))
+            await self.propagated(t0, **{"interview → invitation honoured": honoured})
         await self.limiter.acquire()
         await self._decide(jr, language)
 
@@ -159,51 +159,14 @@ class Driver:
         _, t0 = await self.command(
             j.decide_outcome(gw, coach, case_id, "return_accepted", language=language, **b)
         )
-        probe = self._referral_probe(fedasil, case_id)
-        (referral,) = await self.propagated(t0, **{"outcome B → referral in partner inbox": probe})
+        referred = ("referral in partner inbox", case_id)
+        (referral,) = await self.propagated(t0, **{"outcome B → referral in partner inbox": referred})
         jr.referral_id = referral["referral_id"]
         await self.limiter.acquire()
         await self.command(j.acknowledge(gw, fedasil, referral["referral_id"]))
         await self.limiter.acquire()
         _, t0 = await self.command(j.record_departure(gw, fedasil, referral["referral_id"]))
-        await self.propagated(t0, **{"departure → case closed": self._closed_probe(case_id)})
-
-    # probes: one small read each, as a coach UI or partner inbox would poll
-
-    def _case_probe(self, jr: Journey) -> Callable[[], Awaitable[Any]]:
-        async def probe() -> Any:
-            page = await self.gw.get(jr.coach, "/api/caseload", coach=jr.coach.subject, limit=10)
-            return next((i for i in page["items"] if i["household_id"] == jr.household_id), None)
-
-        return probe
-
-    def _notification_probe(self, household_id: str) -> Callable[[], Awaitable[Any]]:
-        async def probe() -> Any:
-            page = await self.gw.get(ADMIN, "/api/notifications", household_id=household_id, limit=10)
-            return page["items"] or None
-
-        return probe
-
-    def _honoured_probe(self, jr: Journey) -> Callable[[], Awaitable[Any]]:
-        async def probe() -> Any:
-            found = await j.invitation(self.gw, jr.coach, str(jr.entry_id))
-            return found if found.get("status") == "honoured" else None
-
-        return probe
-
-    def _referral_probe(self, by: Principal, case_id: str) -> Callable[[], Awaitable[Any]]:
-        async def probe() -> Any:
-            inbox = await self.gw.get(by, f"/api/partners/{by.organisation}/inbox", limit=200)
-            return next((i for i in inbox["items"] if i["case_id"] == case_id), None)
-
-        return probe
-
-    def _closed_probe(self, case_id: str) -> Callable[[], Awaitable[Any]]:
-        async def probe() -> Any:
-            case = await self.gw.get(ADMIN, f"/api/cases/{case_id}")
-            return case if case["status"] == "closed" else None
-
-        return probe
+        await self.propagated(t0, **{"departure → case closed": ("case closed", case_id)})
 
 
 def journeys_to_run(count: int, seed: int = 1) -> list[Journey]:

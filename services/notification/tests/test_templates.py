@@ -115,3 +115,26 @@ def test_a_long_letter_still_fits_on_one_page():
 
 def test_characters_outside_latin1_are_written_in_their_closest_form():
     assert latin1("\u0152uvre \u2013 \u2018ok\u2019 \u0141\u00f3d\u017a") == "OEuvre - 'ok' L\u00f3dz"
+
+
+@pytest.mark.parametrize("words", [40, 400, 900, 1300])
+def test_the_chosen_type_size_keeps_the_drawn_text_above_the_bottom_margin(words):
+    from icam_notification import letters as lay
+
+    page = lay.Letter(
+        language="en",
+        office_line="ICAM Bruxelles",
+        contact_line="icamsupport@ibz.fgov.be",
+        address_lines=("Amina Example",),
+        place="Bruxelles",
+        dated=s.date(2026, 3, 1),
+        reference="R-1",
+        subject="Your interview with an ICAM coach",
+        body="plain words " * words,
+    )
+    size = next((size for size in lay._BODY_SIZES if lay._fits(page, size)), lay._BODY_SIZES[-1])
+    drawn = lay._draw(page, size)
+    assert drawn.get_y() <= lay._PAGE_BOTTOM or size == lay._BODY_SIZES[-1]
+    if size != lay._BODY_SIZES[0]:  # a larger size would not have fitted
+        larger = lay._BODY_SIZES[lay._BODY_SIZES.index(size) - 1]
+        assert lay._draw(page, larger).get_y() > lay._PAGE_BOTTOM

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from icam_auth.principal import Principal, Role
 from icam_auth.verify import AuthSettings, TokenVerifier, require_role
@@ -37,11 +38,16 @@ def verifier_of(request: Request) -> TokenVerifier:
     return verifier if isinstance(verifier, TokenVerifier) else _verifier()
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     authorization: Annotated[str | None, Header(description="`Bearer <JWT>` from the ICAM issuer")] = None,
 ) -> Principal:
-    return verifier_of(request).from_header(authorization)
+    # async on purpose: a sync dependency costs a thread-pool hop per request. Checking a signature
+    # against keys in memory is microseconds; only a remote JWKS may block, so that goes to a thread.
+    verifier = verifier_of(request)
+    if verifier.remote:
+        return await run_in_threadpool(verifier.from_header, authorization)
+    return verifier.from_header(authorization)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -50,7 +56,7 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 def roles(*allowed: Role):  # type: ignore[no-untyped-def]
     """`Depends(roles(Role.COACH, Role.TEAM_LEAD))`: authenticate, then check the role."""
 
-    def dependency(principal: CurrentPrincipal) -> Principal:
+    async def dependency(principal: CurrentPrincipal) -> Principal:
         return require_role(principal, *allowed)
 
     return dependency

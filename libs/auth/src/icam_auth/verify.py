@@ -59,6 +59,11 @@ class TokenVerifier:
         elif settings.jwks:
             self._keys = jwt.PyJWKSet.from_dict(json.loads(Path(settings.jwks).read_text()))
 
+    @property
+    def remote(self) -> bool:
+        """Whether keys come from a JWKS URL (fetching them may block)."""
+        return self._client is not None
+
     def _key_for(self, token: str) -> Any:
         if self._client is not None:
             return self._client.get_signing_key_from_jwt(token).key

@@ -81,6 +81,7 @@ class PlatformUnderTest:
     sms: list[dict[str, Any]]
     services: tuple[platform.Service, ...]
     logs: Path
+    database_urls: dict[str, str]
     tokens: dict[Principal, str] = field(default_factory=dict)
 
     def token(
@@ -148,6 +149,7 @@ def running_platform(
             mailbox=mailbox,
             sms=SmsProvider.received,
             services=peers,
+            database_urls={n: endpoints.database_for(n) for n in names},
             logs=settings.logs_dir,
         )
     finally:

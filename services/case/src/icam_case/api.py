@@ -63,7 +63,10 @@ def build_router(service: CaseService, verifier: TokenVerifier) -> APIRouter:
     """The case service's routes, bound to its runtime and token verifier."""
     router = APIRouter()
 
-    def current(authorization: Annotated[str | None, Header(description="Bearer <JWT>")] = None) -> Principal:
+    # dependencies are async: FastAPI runs a sync one in its thread pool, a hop per request
+    async def current(
+        authorization: Annotated[str | None, Header(description="Bearer <JWT>")] = None,
+    ) -> Principal:
         return verifier.from_header(authorization)
 
     Caller = Annotated[Principal, Depends(current)]

@@ -18,6 +18,6 @@ class Runtime:
     client: httpx.AsyncClient
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt

@@ -15,6 +15,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from icam_auth import AuthSettings, Forbidden, Principal, Role, TokenVerifier
 from icam_kernel.errors import NotFound
@@ -118,13 +119,18 @@ def _verifier(settings: AuthSettings) -> TokenVerifier:
     return TokenVerifier(settings)
 
 
-def principal(
+async def principal(
     request: Request,
     authorization: Annotated[str | None, Header(description="`Bearer <JWT>` from the ICAM issuer")] = None,
 ) -> Principal:
-    """The authenticated caller (the JWKS is read on the first request, not at import)."""
+    """The authenticated caller (the JWKS is read on the first request, not at import).
+
+    Async: a sync dependency would cost a thread-pool hop on every request."""
     settings = getattr(request.app.state, "auth", None) or AuthSettings.from_env()
-    return _verifier(settings).from_header(authorization)
+    verifier = _verifier(settings)
+    if verifier.remote:
+        return await run_in_threadpool(verifier.from_header, authorization)
+    return verifier.from_header(authorization)
 
 
 Caller = Annotated[Principal, Depends(principal)]

@@ -14,6 +14,7 @@ visible as ``attempts`` > 1 in the read model. See the README ("Exactly once").
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -202,7 +203,8 @@ class PdfLetterSender:
     async def send(self, message: Outgoing) -> str:
         if not message.address.strip():
             raise PermanentFailure("no postal address")
-        pdf = render_letter(self.letter(message))
+        # laying out a page is CPU work: off the event loop, so consumers and HTTP keep answering
+        pdf = await asyncio.to_thread(render_letter, self.letter(message))
         async with self.pool.acquire() as conn:
             await conn.execute(
                 "insert into letters (notification_id, pdf) values ($1, $2) on conflict do nothing",

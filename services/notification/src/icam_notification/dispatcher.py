@@ -68,10 +68,14 @@ class Dispatcher:
         lease: timedelta,
         poll_interval: float = 0.5,
         batch: int = 20,
+        parallel: int = 4,
     ) -> None:
         self.pool, self.store, self.senders = pool, store, dict(senders)
         self.retry, self.lease = retry, lease
         self.poll_interval, self.batch = poll_interval, batch
+        # deliveries in flight at once: fewer than the pool's connections, so that the service's
+        # consumers (inbox transactions) never wait behind a burst of sends for a connection
+        self._in_flight = asyncio.Semaphore(parallel)
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -100,7 +104,12 @@ class Dispatcher:
     async def dispatch_due(self) -> int:
         """Send every notification due now, a batch at a time; return how many were tried."""
         rows = await self.claim()
-        await asyncio.gather(*(self.deliver(row) for row in rows))
+
+        async def limited(row: Any) -> None:
+            async with self._in_flight:
+                await self.deliver(row)
+
+        await asyncio.gather(*(limited(row) for row in rows))
         return len(rows)
 
     async def deliver(self, row: Any) -> None:

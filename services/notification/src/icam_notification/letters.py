@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Final
 
 from fpdf import FPDF
@@ -27,6 +28,9 @@ _REPLACEMENTS: Final = str.maketrans(
 )  # fmt: skip
 _BODY_SIZES: Final = (10.5, 10.0, 9.5, 9.0, 8.5, 8.0, 7.5, 7.0)
 _PAGE_BOTTOM: Final = 282.0  # mm: A4 is 297 mm high; keep a 15 mm margin
+_BODY_TOP: Final = 93.0  # mm: where the subject starts, below date and reference (see _draw)
+_TEXT_WIDTH: Final = 170.0  # mm: A4 width 210 minus 20 mm margins each side
+_PT_PER_MM: Final = 72 / 25.4
 
 
 @dataclass(frozen=True)
@@ -82,17 +86,63 @@ def _draw(letter: Letter, body_size: float) -> FPDF:
     pdf.cell(0, 5, latin1(f"Ref.: {letter.reference}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     pdf.set_font("Helvetica", "B", body_size + 0.5)
-    pdf.multi_cell(0, body_size * 0.5, latin1(letter.subject), new_x="LMARGIN", new_y="NEXT")
+    _paragraphs(pdf, latin1(letter.subject), body_size * 0.5)
     pdf.ln(3)
     pdf.set_font("Helvetica", "", body_size)
-    pdf.multi_cell(0, body_size * 0.47, latin1(letter.body), align="L", new_x="LMARGIN", new_y="NEXT")
+    _paragraphs(pdf, latin1(letter.body), body_size * 0.47)
     return pdf
 
 
+def _paragraphs(pdf: FPDF, text: str, line_height: float) -> None:
+    for line in wrap(text, pdf.current_font.cw, pdf.font_size_pt / 1000 / pdf.k, pdf.epw):
+        pdf.cell(0, line_height, line, new_x="LMARGIN", new_y="NEXT")
+
+
+def wrap(text: str, glyph_widths: dict[str, int], scale: float, width: float) -> list[str]:
+    """The lines of ``text`` no wider than ``width`` (mm), breaking between words.
+
+    Measured with the core font's own glyph widths (1/1000 em, times ``scale``): fpdf's
+    ``multi_cell`` lays text out glyph by glyph and took ~120 ms a page, which starved the
+    service's consumers under load; this takes well under a millisecond. A word wider than a line
+    (a long URL) is left whole on a line of its own.
+    """
+
+    def measure(chunk: str) -> float:
+        return sum(glyph_widths.get(ch, 556) for ch in chunk) * scale
+
+    space = measure(" ")
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        words: list[str] = []
+        used = 0.0
+        for word in paragraph.split(" "):
+            needed = measure(word)
+            if words and used + space + needed > width:
+                lines.append(" ".join(words))
+                words, used = [word], needed
+            else:
+                used += needed + (space if words else 0.0)
+                words.append(word)
+        lines.append(" ".join(words))
+    return lines
+
+
 def render_letter(letter: Letter) -> bytes:
-    """The letter as a one-page PDF."""
-    for size in _BODY_SIZES:
-        pdf = _draw(letter, size)
-        if pdf.get_y() <= _PAGE_BOTTOM:
-            break
-    return bytes(pdf.output())
+    """The letter as a one-page PDF, in the largest body size that fits the page."""
+    size = next((size for size in _BODY_SIZES if _fits(letter, size)), _BODY_SIZES[-1])
+    return bytes(_draw(letter, size).output())
+
+
+def _fits(letter: Letter, body_size: float) -> bool:
+    """Whether subject and body end above the page's bottom margin (laid out, not drawn)."""
+    subject = wrap(latin1(letter.subject), _widths("B"), (body_size + 0.5) / 1000 / _PT_PER_MM, _TEXT_WIDTH)
+    body = wrap(latin1(letter.body), _widths(""), body_size / 1000 / _PT_PER_MM, _TEXT_WIDTH)
+    bottom = _BODY_TOP + len(subject) * body_size * 0.5 + 3 + len(body) * body_size * 0.47
+    return bottom <= _PAGE_BOTTOM
+
+
+@cache
+def _widths(style: str) -> dict[str, int]:
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_font("Helvetica", style, 10)
+    return dict(pdf.current_font.cw)

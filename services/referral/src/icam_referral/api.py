@@ -46,7 +46,7 @@ class Context:
     pool: Pool
 
 
-def context(request: Request) -> Context:
+async def context(request: Request) -> Context:
     """The service context of the running app."""
     ctx: Context = request.app.state.referral
     return ctx
