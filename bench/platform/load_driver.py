@@ -12,6 +12,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import httpx
 from load_watch import ReadModelWatcher
 
 from icam_auth import Principal, Role
@@ -110,7 +111,7 @@ class Driver:
     async def run(self, journey: Journey) -> None:
         try:
             await self._trajectory(journey)
-        except (j.GatewayError, TimeoutError) as error:
+        except (j.GatewayError, TimeoutError, httpx.TransportError) as error:
             journey.error = str(error)[:300]
 
     async def _trajectory(self, jr: Journey) -> None:

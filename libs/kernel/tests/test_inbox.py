@@ -116,6 +116,37 @@ async def test_the_consumer_lag_gauge_is_set_per_partition_once_records_are_hand
     assert lag == 0
 
 
+async def test_a_batch_cut_short_by_an_outage_is_rewound_and_each_event_still_has_one_effect(
+    consumer_db: asyncpg.Pool, kafka_bootstrap: str, kafka_topic: Callable[..., Awaitable[str]]
+) -> None:
+    topic = await kafka_topic("outage", partitions=1)
+    events = [await recorded(consumer_db, f"out-{i}", n=i) for i in range(20)]
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    for event in events:
+        await producer.send(topic, event.to_json(), key=event.stream_id.encode())
+    await producer.flush()
+    await producer.stop()
+    outage = {"left": 1}
+
+    async def flaky_database(conn: asyncpg.Connection, event: RecordedEvent) -> None:
+        if event.stream_id == "out-12" and outage["left"]:
+            outage["left"] -= 1  # the database drops once, in the middle of a batch
+            raise ConnectionResetError("connection to the database lost")
+        await count_event(conn, event)
+
+    consumer = IdempotentConsumer(consumer_db, "outage-counter", flaky_database, retry=FAST_RETRY)
+    broker = KafkaBroker(kafka_bootstrap)
+    consumer.subscribe(broker, topic)
+    async with broker:
+        await broker.start()
+        await until(lambda: _committed(broker, topic, 20))
+
+    assert outage["left"] == 0
+    assert await counts(consumer_db) == {f"out-{i}": 1 for i in range(20)}
+    assert await list_dead_letters(consumer_db) == []
+
+
 def test_the_lag_is_not_recorded_for_a_consumer_without_watermarks() -> None:
     consumer = IdempotentConsumer(None, "no-watermarks", count_event)  # type: ignore[arg-type]
 

@@ -1,10 +1,11 @@
 """Idempotent consumer: inbox row, handler and commit in one transaction; offset after commit.
 
 FastStream's Kafka subscribers acknowledge FIRST by default (`AckPolicy.ACK_FIRST`: auto-commit on,
-at most once). `subscribe` registers with `ack_policy=AckPolicy.NACK_ON_ERROR`, which makes
-FastStream turn auto-commit off (`KafkaSubscriberConfig`: `enable_auto_commit = ack_first`) and
-commit the offset only after the handler returned; an exception that escapes (the database is
-unreachable) seeks back to the message, so it is delivered again. Handler errors never escape:
+at most once). `subscribe` registers a batch subscriber with `ack_policy=AckPolicy.NACK_ON_ERROR`,
+which makes FastStream turn auto-commit off (`KafkaSubscriberConfig`: `enable_auto_commit =
+ack_first`) and commit the offsets only after the handler returned for the whole batch; an
+exception that escapes (the database is unreachable) seeks every partition back to the batch's
+first record, so nothing unhandled is ever committed past. Handler errors never escape:
 they are retried with backoff, then dead-lettered (`<topic>.dlq` and the `dead_letters` table),
 and the offset moves on.
 """
@@ -185,21 +186,42 @@ class IdempotentConsumer:
             CONSUMER_LAG.labels(self.name, topic, str(partition)).set(max(end - offset - 1, 0))
 
     def subscribe(
-        self, broker: KafkaBroker, topic: str, *, group_id: str | None = None, **options: Any
+        self,
+        broker: KafkaBroker,
+        topic: str,
+        *,
+        group_id: str | None = None,
+        max_records: int = 200,
+        fetch_wait_ms: int = 10,
+        **options: Any,
     ) -> Any:
-        """Register on a FastStream broker: commit after the transaction, never before."""
+        """Register on a FastStream broker: commit after the transactions, never before.
+
+        Records come in batches of whatever has arrived (up to `max_records`); each record still
+        gets its own transaction (inbox row + handler), in partition order, and the offsets of the
+        batch are committed once, after the last one. A batch that fails part-way (the database is
+        down) is rewound to its first record; the records already handled are then skipped by the
+        inbox. One commit per batch instead of one per record is what lets a consumer keep up under
+        load. `fetch_wait_ms` bounds how long an idle consumer waits for new records (and so the
+        latency it adds).
+        """
         if self.publish_dead_letter is None:
             self.publish_dead_letter = broker_dead_letters(broker)
 
-        async def on_event(message: KafkaMessage) -> None:
-            record = message.raw_message
-            assert not isinstance(record, tuple)  # not a batch subscriber
-            await self.process(
-                Delivery(
-                    record.topic, record.partition, record.offset, record.key, record.value, record.headers
+        async def on_events(message: KafkaMessage) -> None:
+            records = message.raw_message
+            for record in records if isinstance(records, tuple) else (records,):
+                await self.process(
+                    Delivery(
+                        record.topic,
+                        record.partition,
+                        record.offset,
+                        record.key,
+                        record.value,
+                        record.headers,
+                    )
                 )
-            )
-            self.record_lag(message.consumer, record.topic, record.partition, record.offset)
+                self.record_lag(message.consumer, record.topic, record.partition, record.offset)
 
         options.setdefault("description", f"{self.name}: idempotent consumer (inbox) of {topic}")
         subscriber = broker.subscriber(
@@ -207,9 +229,12 @@ class IdempotentConsumer:
             group_id=group_id or self.name,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            batch=True,
+            max_records=max_records,
+            batch_timeout_ms=fetch_wait_ms,
             **options,
         )
-        subscriber(on_event)
+        subscriber(on_events)
         return subscriber
 
 

@@ -36,7 +36,10 @@ class Gateway:
 
     base_url: str
     tokens: TokenSource
-    client: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=30))
+    # idle connections kept shorter than uvicorn's 5 s keep-alive, so none is reused as it closes
+    client: httpx.AsyncClient = field(
+        default_factory=lambda: httpx.AsyncClient(timeout=30, limits=httpx.Limits(keepalive_expiry=4.0))
+    )
 
     async def call(
         self,

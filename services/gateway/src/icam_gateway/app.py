@@ -36,7 +36,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         assert pool is not None
         await audit.migrate(pool)
         timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
-        async with httpx.AsyncClient(timeout=timeout) as client:
+        # keep idle connections shorter than uvicorn's 5 s keep-alive: reusing one the service is
+        # closing at that very moment fails the request (a spurious 503)
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50, keepalive_expiry=4.0)
+        async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
             app.state.runtime = Runtime(settings, pool, client)
             yield
         await pool.close()
