@@ -250,3 +250,21 @@ async def test_migrations_are_idempotent_and_tracked(pg_pool: asyncpg.Pool) -> N
     assert first == ["kernel/0001_kernel.sql"] and second == [[], []]
     async with pg_pool.acquire() as conn:
         assert json.loads(json.dumps(await conn.fetchval("select count(*) from schema_migrations"))) == 1
+
+
+async def test_events_of_no_interest_are_passed_over_without_a_transaction(consumer_db: asyncpg.Pool) -> None:
+    consumer = IdempotentConsumer(
+        consumer_db, "outcome-only", count_event, retry=FAST_RETRY, event_types={"OutcomeDecided"}
+    )
+    held = await recorded(consumer_db, "case-1", n=1)
+    headers = [("event_type", b"InterviewHeld")]
+
+    outcome = await consumer.process(Delivery("icam.case.events", 0, 3, b"case-1", held.to_json(), headers))
+
+    assert outcome is Outcome.NOT_OF_INTEREST
+    assert await counts(consumer_db) == {}
+    async with consumer_db.acquire() as conn:
+        assert await conn.fetchval("select count(*) from inbox where consumer = 'outcome-only'") == 0
+    decided = [("event_type", b"OutcomeDecided")]
+    handled = await consumer.process(Delivery("icam.case.events", 0, 4, b"case-1", held.to_json(), decided))
+    assert handled is Outcome.HANDLED

@@ -17,7 +17,7 @@ import enum
 import json
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +53,7 @@ class Outcome(enum.Enum):
     HANDLED = "handled"
     DUPLICATE = "duplicate"
     DEAD_LETTERED = "dead_lettered"
+    NOT_OF_INTEREST = "not_of_interest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +92,14 @@ class IdempotentConsumer:
         dead_letters: DeadLetterPublisher | None = None,
         retry: RetryPolicy | None = None,
         upcaster: Upcaster | None = None,
+        event_types: Collection[str] | None = None,
     ) -> None:
         self.pool, self.name, self.handler = pool, consumer_name, handler
         self.publish_dead_letter = dead_letters
         self.retry = retry or RetryPolicy()
         self.upcaster = upcaster
+        # the types the handler acts on (None: all); others are passed over without a transaction
+        self.event_types = frozenset(event_types) if event_types is not None else None
 
     def parse(self, value: bytes) -> RecordedEvent:
         event = RecordedEvent.from_envelope(json.loads(value))
@@ -119,6 +123,8 @@ class IdempotentConsumer:
     async def process(self, delivery: Delivery) -> Outcome:
         """Handle one record with retries; dead-letter it when it keeps failing. Raises only for
         infrastructure errors, which must lead to redelivery rather than a commit."""
+        if not self.interested_in(delivery):
+            return Outcome.NOT_OF_INTEREST
         try:
             event = self.parse(delivery.value)
         except (ValueError, KeyError, TypeError) as malformed:
@@ -171,6 +177,17 @@ class IdempotentConsumer:
             error=headers["error_message"],
         )
         return Outcome.DEAD_LETTERED
+
+    def interested_in(self, delivery: Delivery) -> bool:
+        """Whether the handler acts on this record's type, read from the `event_type` header.
+
+        A record of another type has no effect to protect, so it needs no inbox row: skipping its
+        transaction is what keeps a consumer of a busy topic ahead of it. A record without the
+        header is parsed as usual."""
+        if self.event_types is None:
+            return True
+        event_type = next((value for name, value in delivery.headers if name == "event_type"), None)
+        return event_type is None or event_type.decode(errors="replace") in self.event_types
 
     def record_lag(self, consumer: object, topic: str, partition: int, offset: int) -> None:
         """Set `icam_consumer_lag` from the consumer's last fetched high watermark, when it has one

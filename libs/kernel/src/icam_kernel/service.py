@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -81,9 +81,25 @@ class ServiceRuntime:
     def __post_init__(self) -> None:
         self.broker = KafkaBroker(self.settings.kafka_bootstrap, logger=structlog.get_logger("faststream"))
 
-    def consume(self, topic: str, consumer_name: str, handler: Handler, **options: Any) -> None:
-        """Subscribe `handler(conn, event)` to `topic` through the inbox (pool bound at start)."""
-        consumer = IdempotentConsumer(_LazyPool(self), consumer_name, handler, retry=self.retry)  # type: ignore[arg-type]
+    def consume(
+        self,
+        topic: str,
+        consumer_name: str,
+        handler: Handler,
+        *,
+        event_types: Collection[str] | None = None,
+        **options: Any,
+    ) -> None:
+        """Subscribe `handler(conn, event)` to `topic` through the inbox (pool bound at start);
+        with `event_types`, records of other types are passed over without a transaction."""
+        pool: Any = _LazyPool(self)  # stands in for the pool until start() opens it
+        consumer = IdempotentConsumer(
+            pool,
+            consumer_name,
+            handler,
+            retry=self.retry,
+            event_types=event_types,
+        )
         consumer.subscribe(self.broker, topic, **options)
         self._consumers.append(consumer)
 

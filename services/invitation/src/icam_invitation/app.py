@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         f"{SERVICE}.interview-held",
         when_interview_held_mark_invitation_honoured(commands, settings.honour_match_window),
         group_id=settings.consumer_group,
+        event_types={"InterviewHeld"},
         description="InterviewHeld -> InvitationHonoured",
     )
     app = create_service_app(

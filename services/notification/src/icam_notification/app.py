@@ -15,10 +15,12 @@ from icam_contracts.enums import Channel
 from icam_contracts.reference import ReferenceData, load_reference_data
 from icam_kernel.service import ServiceRuntime, create_service_app
 from icam_kernel.store import EventStore
+from icam_notification import directory
 from icam_notification.api import router
 from icam_notification.channels import HttpSmsSender, PdfLetterSender, SmtpSender
 from icam_notification.config import Settings
 from icam_notification.dispatcher import Dispatcher
+from icam_notification.domain.triggers import TRIGGERS
 from icam_notification.messages import ContactInfo
 from icam_notification.projections import DeliveryStats
 from icam_notification.reactions import Reactions
@@ -68,14 +70,24 @@ def build_runtime(settings: Settings, reference: ReferenceData | None = None) ->
     runtime.background("dispatcher", worker.run)
     reactions = Reactions(settings, reference, store, worker.wake)
     prefix = settings.consumer_prefix
+    relevant = TRIGGERS | directory.LEARNED_FROM  # other events tell nobody anything: passed over
     runtime.consume(
-        settings.topics.invitation, f"{prefix}.invitation", reactions.when_invitation_event_notify_household
+        settings.topics.invitation,
+        f"{prefix}.invitation",
+        reactions.when_invitation_event_notify_household,
+        event_types=relevant,
     )
-    runtime.consume(settings.topics.case, f"{prefix}.case", reactions.when_case_event_notify_household)
+    runtime.consume(
+        settings.topics.case,
+        f"{prefix}.case",
+        reactions.when_case_event_notify_household,
+        event_types=relevant,
+    )
     runtime.consume(
         settings.topics.referral,
         f"{prefix}.referral",
         reactions.when_referral_event_notify_partner_and_person,
+        event_types=relevant,
     )
     return runtime
 

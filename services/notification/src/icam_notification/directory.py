@@ -73,6 +73,13 @@ async def _members(conn: Connection, household_id: UUID, members: Sequence[Perso
     await conn.executemany(_MEMBER, rows)
 
 
+# the events `learn` takes facts from (with the triggers, all the service ever acts on)
+LEARNED_FROM: frozenset[str] = frozenset({
+    "InvitationSent", "CaseOpened", "ReferredToReturnPartner", "AppointmentRequested", "WalkInRegistered",
+    "CaseTransferred", "InvitationRescheduled", "InvitationReminderDue",
+})  # fmt: skip
+
+
 async def learn(conn: Connection, event: Event) -> None:
     """Remember what ``event`` says about households, people and invitations."""
     match event:

@@ -34,7 +34,10 @@ def create_runtime(settings: ReferralSettings) -> tuple[ServiceRuntime, Referral
     runtime = ServiceRuntime(
         SERVICE, settings.service, migrations_dir=MIGRATIONS, store=store, retry=settings.retry
     )
-    runtime.consume(settings.case_topic, settings.consumer_group, CaseReactions(referrals))
+    reactions = CaseReactions(referrals)
+    runtime.consume(
+        settings.case_topic, settings.consumer_group, reactions, event_types=reactions.event_types
+    )
     runtime.timers[OVERDUE_TIMER] = referrals.when_overdue_timer_fires
     return runtime, referrals
 

@@ -60,6 +60,11 @@ class CaseReactions:
             "TrajectoryClosed": self.when_trajectory_closed_withdraw_referral,
         }
 
+    @property
+    def event_types(self) -> frozenset[str]:
+        """The case events this service acts on (the consumer passes over the others)."""
+        return frozenset(self._handlers)
+
     async def __call__(self, conn: Connection, recorded: RecordedEvent) -> None:
         """Dispatch by event type; events of no interest are only marked as seen (by the inbox)."""
         handler = self._handlers.get(recorded.event_type)
