@@ -31,7 +31,7 @@ from pathlib import Path
 from load_check import Report, check
 from load_driver import Driver, Journey, Metrics, RateLimiter, drive_all, journeys_to_run
 from load_observe import Observer, pids
-from load_watch import ReadModelWatcher
+from load_watch import ReadModelWatcher, wait_quiet
 
 from icam_auth.issuer import LocalIssuer
 from icam_platform import journeys as j
@@ -96,12 +96,13 @@ async def bench(target: Target, args: argparse.Namespace) -> tuple[Metrics, Obse
         await drive_all(driver, journeys, args.concurrency)
         stop.set()
         await sampling
-        drained = await observer.wait_drained()
+        drained = await observer.wait_drained(timeout=600)
+        quiet = await wait_quiet(target.database_urls)
         print(
-            f"load done in {metrics.finished - metrics.started:.1f}s; consumers drained: {drained}",
+            f"load done in {metrics.finished - metrics.started:.1f}s; consumers drained: {drained}; "
+            f"outboxes and notifications settled: {quiet}",
             flush=True,
         )
-        await asyncio.sleep(3)  # notifications are dispatched by a poller after the consumer commits
         report = await check(gw, target.kafka, target.prefix, journeys)
     finally:
         stop.set()

@@ -98,3 +98,25 @@ class ReadModelWatcher:
             for waiter in pending.pop(row["key"], []):
                 if not waiter.future.done():
                     waiter.future.set_result((dict(row), seen))
+
+
+async def wait_quiet(database_urls: dict[str, str], timeout: float = 300.0) -> bool:
+    """Until nothing is left in flight: every outbox published and no notification waiting to be
+    sent. The consistency check compares a snapshot of the topics with the read models, so both
+    must have stopped moving first."""
+    pools = [await asyncpg.connect(url) for url in database_urls.values()]
+    notification = await asyncpg.connect(database_urls["notification"])
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            backlog = sum([await conn.fetchval("select count(*) from outbox") for conn in pools])
+            pending = await notification.fetchval(
+                "select count(*) from notifications where status in ('pending', 'retrying')"
+            )
+            if backlog == 0 and pending == 0:
+                return True
+            await asyncio.sleep(0.5)
+        return False
+    finally:
+        for conn in [*pools, notification]:
+            await conn.close()
