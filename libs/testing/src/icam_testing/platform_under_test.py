@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -30,6 +31,12 @@ from icam_platform.infra.process import free_port
 from icam_platform.settings import InfraSettings
 
 PORT_OFFSET = 300  # 8400..8404: beside a developer's running platform
+
+
+def _shifted(port_offset: int) -> int:
+    """`ICAM_TEST_PORT_SHIFT` moves every platform under test, so that two test sessions
+    (two checkouts, helpers) can run end-to-end suites side by side."""
+    return port_offset + int(os.environ.get("ICAM_TEST_PORT_SHIFT", "0"))
 
 
 class Mailbox:
@@ -122,7 +129,7 @@ def running_platform(
     sms_server = ThreadingHTTPServer(("127.0.0.1", free_port()), SmsProvider)
     threading.Thread(target=sms_server.serve_forever, daemon=True).start()
 
-    peers = platform.services(port_offset)
+    peers = platform.services(_shifted(port_offset))
     extra = {
         "ICAM_TOPIC_PREFIX": prefix,
         "SMTP_HOST": "127.0.0.1",
