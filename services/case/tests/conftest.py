@@ -39,7 +39,7 @@ class CaseApp:
 
     @property
     def service(self) -> Any:
-        return self.app.state.case_service
+        return self.app.state.application
 
     def headers(
         self, role: str = "coach", subject: str = "coach-4711", region: str | None = "brussels"

@@ -158,8 +158,8 @@ def recorded(
 async def deliver(case_app: Any, event: Event | RecordedEvent, consumer: str = "case-test") -> RecordedEvent:
     """Hand the event to the case's reactions through the kernel's inbox, as a subscriber would."""
     rec = event if isinstance(event, RecordedEvent) else recorded(event)
-    service = case_app.service
-    await IdempotentConsumer(service.pool, consumer, service.reactions.handle).handle_once(rec)
+    state = case_app.app.state
+    await IdempotentConsumer(state.application.pool, consumer, state.reactions).handle_once(rec)
     return rec
 
 

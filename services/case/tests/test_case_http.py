@@ -218,7 +218,11 @@ async def test_vulnerability_details_are_need_to_know(case_app):
     assert (await flags_seen_by(role="team_lead", subject="lead-bxl"))[0]["details"] == "asthma, inhaler"
     colleague = (await flags_seen_by(subject="coach-2"))[0]
     assert colleague["categories"] == ["serious_illness"] and colleague["details"] is None
-    assert await flags_seen_by(role="auditor", subject="audit-1", region=None) == []
+    assert await flags_seen_by(role="admin", subject="admin-1", region=None) == []
+    auditor = await case_app.client.get(
+        f"/cases/{case_id}", headers=case_app.headers(role="auditor", subject="audit-1", region=None)
+    )
+    assert auditor.status_code == 403  # the auditor reads the audit log, never a case
 
 
 async def test_the_case_as_it_stood_at_a_given_time(case_app):

@@ -190,6 +190,7 @@ async def test_the_local_issuers_keys_are_published(gateway: httpx.AsyncClient, 
 async def test_a_clients_journey_id_is_passed_on_unchanged(
     gateway: httpx.AsyncClient, issuer: LocalIssuer
 ) -> None:
-    headers = bearer(issuer, COACH) | {"x-correlation-id": "journey-7"}
+    journey = "6f1d2c3b-4a59-4e8f-9a0b-1c2d3e4f5a6b"
+    headers = bearer(issuer, COACH) | {"x-correlation-id": journey}
     response = await gateway.get("/api/cases/c-42", headers=headers)
-    assert response.json()["journey"] == "journey-7"
+    assert response.json()["journey"] == journey

@@ -21,6 +21,8 @@ from icam_invitation.domain.calendar import BRUSSELS, WorkingHours
 from icam_invitation.testing_service import Tokens, fixed_clock, running, settings_for
 from icam_kernel.testing import read_topic
 
+JOURNEY = "0b0d2a8e-41c4-4c3b-9c55-1f2e3d4c5b6a"
+
 pytestmark = pytest.mark.integration
 
 ADDRESS = {"street": "Rue Haute", "house_number": "1", "postal_code": "1000", "municipality": "Bruxelles"}
@@ -76,7 +78,7 @@ async def test_an_invitation_sent_over_http_is_published_on_the_invitation_topic
         first = await http.post(
             "/invitations",
             json=invitation(slot(), household_id=household),
-            headers={**coach, "X-Correlation-Id": "journey-1"},
+            headers={**coach, "X-Correlation-Id": JOURNEY},
         )
         assert first.status_code == 201, first.text
         second = await http.post("/invitations", json=invitation(slot(21)), headers=coach)
@@ -88,13 +90,13 @@ async def test_an_invitation_sent_over_http_is_published_on_the_invitation_topic
     assert (body["stream_version"], body["household_id"], body["correlation_id"]) == (
         1,
         household,
-        "journey-1",
+        JOURNEY,
     )
     sent = next(m for m in messages if m["value"]["stream_id"] == body["stream_id"])
     assert sent["key"] == body["stream_id"].encode()
     assert sent["headers"]["event_type"] == b"InvitationSent"
     envelope = sent["value"]
-    assert envelope["correlation_id"] == "journey-1"
+    assert envelope["correlation_id"] == JOURNEY
     assert envelope["causation_id"] == body["command_id"]
     assert envelope["actor"]["id"] == "coach-1"
     assert (envelope["data"]["office"], envelope["data"]["region"], envelope["data"]["coach_id"]) == (
@@ -102,8 +104,8 @@ async def test_an_invitation_sent_over_http_is_published_on_the_invitation_topic
         "brussels",
         "coach-1",
     )
-    assert again.json()["correlation_id"] == "journey-1"  # one journey per household
-    assert second.json()["correlation_id"] != "journey-1"
+    assert again.json()["correlation_id"] == JOURNEY  # one journey per household
+    assert second.json()["correlation_id"] != JOURNEY
 
 
 async def test_http_refusals_are_problems_naming_the_field(env: dict[str, Any]) -> None:

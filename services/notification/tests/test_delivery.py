@@ -13,6 +13,8 @@ import pypdf
 import pytest
 
 from icam_contracts.reference import DEFAULT_REFERENCE_DATA
+from icam_kernel.application import Application
+from icam_kernel.events import Actor
 from icam_kernel.inbox import IdempotentConsumer
 from icam_kernel.migrations import apply_migrations
 from icam_kernel.projections import INLINE, register_projection
@@ -42,8 +44,10 @@ class Harness:
             sms=SmsSettings(url=sms.url),
         )
         self.store = EventStore("notification-test", inline_projections=[DeliveryStats()])
-        self.reactions = Reactions(settings, DEFAULT_REFERENCE_DATA, self.store, lambda: None)
-        self.inbox = IdempotentConsumer(pool, "notification-test", self.reactions.notify)
+        system = Actor(id="icam-notification", role="system", organisation="immigration_office")
+        self.application = Application(self.store, lambda: pool, system)
+        self.reactions = Reactions(settings, DEFAULT_REFERENCE_DATA, self.application, lambda: None)
+        self.inbox = IdempotentConsumer(pool, "notification-test", self.reactions.table())
         self.senders = {
             "email": SmtpSender(settings.smtp, reply_to=settings.atd_email),
             "sms": HttpSmsSender(settings.sms),
@@ -56,7 +60,7 @@ class Harness:
 
         senders = {Channel(k): v for k, v in self.senders.items()}
         policy = RetryPolicy(max_attempts=3, first_delay=timedelta(milliseconds=50))
-        return Dispatcher(self.pool, self.store, senders, retry=policy, lease=lease or self.lease)
+        return Dispatcher(self.pool, self.application, senders, retry=policy, lease=lease or self.lease)
 
     async def know(self, *members: Any) -> None:
         """Put a household in the directory, as an earlier InvitationSent or CaseOpened would."""
@@ -137,7 +141,7 @@ async def test_redelivery_of_the_same_event_sends_nothing_twice(harness, smtp_se
     first = await harness.consume(event)
     await harness.dispatch_all()
     await harness.inbox.handle_once(first)  # the same event again, as Kafka may redeliver it
-    other_consumer = IdempotentConsumer(harness.pool, "replayed-topic", harness.reactions.notify)
+    other_consumer = IdempotentConsumer(harness.pool, "replayed-topic", harness.reactions.table())
     await other_consumer.handle_once(first)  # past the inbox too: the unique key still holds
     await harness.dispatch_all()
 

@@ -12,7 +12,6 @@ from icam_contracts.events import CoachAssigned
 from icam_kernel.events import RecordedEvent
 from icam_kernel.inbox import IdempotentConsumer, Outcome
 from icam_kernel.testing import read_topic
-from icam_referral.reactions import CaseReactions
 from icam_referral.referrals import referral_id_for
 
 from .conftest import SECRET_NOTE, CaseFeed, Service, Topics, case_opened, outcome
@@ -113,7 +112,7 @@ async def test_a_revised_decision_withdraws_the_earlier_referral_and_refers_anew
 
 
 async def test_two_consumers_racing_on_one_decision_make_one_referral(service: Service) -> None:
-    handler = CaseReactions(service.app.state.referral.referrals)
+    handler = service.app.state.reactions
     for _ in range(5):
         case_id, household_id = uuid4(), uuid4()
         decided = outcome(case_id, household_id)

@@ -1,12 +1,53 @@
-"""Errors services raise; `icam_kernel.http` turns each into an RFC 9457 problem response."""
+"""The one root of every refusal a service gives; `icam_kernel.http` turns each into problem+json.
+
+Every domain imports its errors from here and subclasses them with a stable `code` (the problem
+type `urn:icam:problem:<code>`); `docs/problems.md` lists every code (`icam_kernel.problems`).
+These classes are plain exceptions: a domain that raises them stays free of I/O and frameworks.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 
-class NotFound(Exception):
-    """The thing asked for does not exist (404)."""
+class DomainError(Exception):
+    """A command refused: `status` is the HTTP status (422 invalid, 409 state conflict, 404 unknown).
+
+    `field` names the request field at fault, when there is one (a UI shows the sentence next to
+    it); `details` go into the problem body as extension members. Neither may carry personal data.
+    """
+
+    status: int = 422
+    code: str = "domain-rule-violation"
+    title: str = "Refused by a business rule"
+
+    def __init__(self, message: str, *, field: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.field = field
+        self.details: dict[str, Any] = {**({"field": field} if field else {}), **details}
+
+
+class DomainRuleViolation(DomainError):
+    """A business rule refuses the command as such (422).
+
+    Subclass per rule, with a stable `code`: `class OutcomeBeforeInterview(DomainRuleViolation)`.
+    """
+
+
+class Conflict(DomainError):
+    """The command conflicts with the current state of what it acts on (409)."""
+
+    status = 409
+    code = "conflict"
+    title = "Conflicts with the current state"
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist, or is not the caller's to see (404)."""
+
+    status = 404
+    code = "not-found"
+    title = "Not found"
 
     def __init__(self, what: str, identifier: str) -> None:
         super().__init__(f"{what} {identifier!r} not found")
@@ -14,25 +55,27 @@ class NotFound(Exception):
         self.identifier = identifier
 
 
-class DomainRuleViolation(Exception):
-    """A business rule refuses the command; `status` is 422 (invalid here) or 409 (state conflict).
+class AlreadyExists(Conflict):
+    """A command that creates something named an id that is taken (409); a retry of the same
+    command with the same body is answered from the idempotency record instead."""
 
-    Subclass per rule, with a stable `code`: `class OutcomeBeforeInterview(DomainRuleViolation)`.
-    """
+    code = "already-exists"
 
-    status: int = 422
-    code: str = "domain-rule-violation"
-
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.details = details
+    def __init__(self, what: str, identifier: str) -> None:
+        super().__init__(f"{what} {identifier!r} exists already")
 
 
-class Conflict(DomainRuleViolation):
-    """The command conflicts with the aggregate's current state (409)."""
+class IdempotencyKeyReused(DomainError):
+    """The same idempotency key (or client-chosen id) came with a different request (422)."""
 
-    status = 409
-    code = "conflict"
+    code = "idempotency-key-reused"
+    title = "Idempotency key reused"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            f"this {field} was already used for a different request: use a new one for a new request",
+            field=field,
+        )
 
 
 class StaleReadModel(Exception):

@@ -1,4 +1,10 @@
-"""FastAPI helpers: RFC 9457 problem responses for the kernel's errors, health and metrics routes."""
+"""FastAPI helpers: every error as an RFC 9457 problem response, health and metrics routes.
+
+`install_problem_handlers(app)` is the one mapper from errors to problem+json, used by every
+service (through `create_service_app`) and by the gateway: domain refusals (the one root in
+`icam_kernel.errors`), validation (naming the field, and the line and column of malformed JSON),
+concurrent changes, stale read models, authentication and authorisation, unknown routes.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from icam_kernel.errors import DomainRuleViolation, NotFound, StaleReadModel
+from icam_kernel.errors import DomainError, StaleReadModel
+from icam_kernel.problems import HTTP_KINDS
 from icam_kernel.store import WrongExpectedVersion
 
 PROBLEM = "application/problem+json"
@@ -54,17 +61,51 @@ def problem(
             while name in body or name in extra or (extensions and name in extensions):
                 name = RESERVED_PREFIX + name
         body[name] = value
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=dict(headers or {}))
+    headers = dict(headers or {})
+    if status in (503, 504):
+        headers.setdefault("Retry-After", "5")
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def line_and_column(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of character `position` in `text`."""
+    before = text[:position]
+    return before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1
+
+
+def _field_errors(error: RequestValidationError) -> list[dict[str, Any]]:
+    """The failing fields, without the values sent (they may be personal data)."""
+    fields = []
+    for e in error.errors():
+        if e.get("type") == "json_invalid":
+            continue
+        where = [str(p) for p in e["loc"] if p not in ("body",)]
+        fields.append({"field": ".".join(where), "message": e["msg"]})
+    return fields
 
 
 async def _validation(_: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
-    fields = [
-        {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
-        for e in error.errors()
-    ]
+    broken = next((e for e in error.errors() if e.get("type") == "json_invalid"), None)
+    if broken is not None:
+        body = error.body if isinstance(error.body, str) else str(error.body or "")
+        position = next((p for p in broken["loc"] if isinstance(p, int)), 0)
+        line, column = line_and_column(body, position)
+        reason = (broken.get("ctx") or {}).get("error", "invalid JSON")
+        return problem(
+            422,
+            "Malformed JSON",
+            f"the body is not valid JSON: {reason} at line {line}, column {column}",
+            kind="malformed-json",
+            line=line,
+            column=column,
+        )
+    fields = _field_errors(error)
     names = ", ".join(f["field"] for f in fields)
-    return problem(422, "Invalid request", f"invalid fields: {names}", kind="validation", errors=fields)
+    first = fields[0]["field"] if fields else None
+    return problem(
+        422, "Invalid request", f"invalid fields: {names}", kind="validation", field=first, errors=fields
+    )
 
 
 async def _wrong_version(_: Request, error: Exception) -> Response:
@@ -79,15 +120,9 @@ async def _wrong_version(_: Request, error: Exception) -> Response:
     )
 
 
-async def _not_found(_: Request, error: Exception) -> Response:
-    return problem(404, "Not found", str(error), kind="not-found")
-
-
-async def _domain_rule(_: Request, error: Exception) -> Response:
-    assert isinstance(error, DomainRuleViolation)
-    return problem(
-        error.status, "Refused by a business rule", str(error), kind=error.code, extensions=error.details
-    )
+async def _domain(_: Request, error: Exception) -> Response:
+    assert isinstance(error, DomainError)
+    return problem(error.status, error.title, str(error), kind=error.code, extensions=error.details)
 
 
 async def _stale(_: Request, error: Exception) -> Response:
@@ -104,25 +139,20 @@ async def _stale(_: Request, error: Exception) -> Response:
     )
 
 
-_HTTP_TITLES = {401: "Unauthenticated", 403: "Forbidden", 404: "Not found", 405: "Method not allowed"}
-
-
 async def _http_error(_: Request, error: Exception) -> Response:
-    """401/403 from authentication and authorisation, unknown routes: problem+json like the rest."""
+    """401/403 from authentication and authorisation, unknown routes and methods."""
     assert isinstance(error, StarletteHTTPException)
-    title = _HTTP_TITLES.get(error.status_code, "Error")
-    kind = title.lower().replace(" ", "-")
+    kind, title = HTTP_KINDS.get(error.status_code, ("http-error", "Request refused"))
     return problem(error.status_code, title, str(error.detail), kind=kind, headers=error.headers)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    """422 naming the fields, 409 with the current version, 404, rule refusals, 503 Retry-After,
-    and 401/403/404/405 raised as HTTP exceptions — every error is application/problem+json."""
+    """422 naming the field (or the line and column of malformed JSON), 409 with the current
+    version, every domain refusal, 503 Retry-After, and 401/403/404/405 — all problem+json."""
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(WrongExpectedVersion, _wrong_version)
-    app.add_exception_handler(NotFound, _not_found)
-    app.add_exception_handler(DomainRuleViolation, _domain_rule)
+    app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(StaleReadModel, _stale)
 
 

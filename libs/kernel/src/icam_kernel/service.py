@@ -2,11 +2,15 @@
 
     runtime = ServiceRuntime("case", ServiceSettings.from_env(), migrations_dir=HERE / "migrations",
                              store=EventStore("icam.case.events", inline_projections=[CaseList()]))
-    runtime.consume("icam.invitation.events", "case-from-invitations", when_invitation_sent_open_case)
+    runtime.consume("icam.invitation.events", "case-from-invitations", reactions)  # a HandlerTable
     runtime.timers["no_show"] = record_no_show
+    runtime.application.after("TrajectoryClosed", free_household)
     runtime.background("dispatcher", lambda: Dispatcher(runtime.pool).run())
-    app = create_service_app(runtime, routers=[commands_router])
+    app = create_service_app(runtime, routers=[router])
 
+`create_service_app` installs what every service shares and none overrides: the command path
+(`app.state.application`), the one token verifier, the request guard (sizes, paths), the one
+problem+json mapper, the problem responses in the OpenAPI document, health and metrics.
 Nothing connects at import time: the app's lifespan starts everything and stops it in reverse.
 """
 
@@ -26,10 +30,17 @@ import structlog
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 
+from icam_auth import AuthSettings, TokenVerifier
+from icam_auth.fastapi import install_verifier
+from icam_kernel import idempotency
+from icam_kernel.application import Application, Clock
+from icam_kernel.events import Actor
+from icam_kernel.guard import Limits, RequestGuard
 from icam_kernel.http import health_router, install_problem_handlers
 from icam_kernel.inbox import Handler, IdempotentConsumer, RetryPolicy
 from icam_kernel.migrations import apply_migrations
 from icam_kernel.observability import configure_logging
+from icam_kernel.openapi import document_problems
 from icam_kernel.outbox import OutboxRelay
 from icam_kernel.projections import ASYNC, INLINE, Projection, ProjectionRunner, register_projection
 from icam_kernel.store import EventStore
@@ -48,6 +59,7 @@ class ServiceSettings:
     database_url: str
     kafka_bootstrap: str
     pool_size: int = 10
+    idempotency_window: timedelta = timedelta(hours=24)
 
     @classmethod
     def from_env(cls, default_name: str = "icam") -> ServiceSettings:
@@ -56,6 +68,7 @@ class ServiceSettings:
             database_url=os.environ["DATABASE_URL"],
             kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
             pool_size=int(os.environ.get("ICAM_DB_POOL_SIZE", "10")),
+            idempotency_window=timedelta(hours=float(os.environ.get("ICAM_IDEMPOTENCY_HOURS", "24"))),
         )
 
 
@@ -71,7 +84,9 @@ class ServiceRuntime:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timers: dict[str, TimerHandler] = field(default_factory=dict)
     timer_retry_delay: timedelta = timedelta(seconds=30)
+    clock: Clock | None = None
     broker: KafkaBroker = field(init=False)
+    application: Application = field(init=False)
     pool: asyncpg.Pool | None = field(init=False, default=None)
     relay: OutboxRelay | None = field(init=False, default=None)
     _consumers: list[IdempotentConsumer] = field(init=False, default_factory=list)
@@ -80,6 +95,23 @@ class ServiceRuntime:
 
     def __post_init__(self) -> None:
         self.broker = KafkaBroker(self.settings.kafka_bootstrap, logger=structlog.get_logger("faststream"))
+        system = Actor(id=f"icam-{self.name}", role="system", organisation="immigration_office")
+        self.application = Application(self.store, self._started_pool, system, clock=self.clock)
+        self.background("idempotency-purge", self._purge_idempotency_keys)
+
+    def _started_pool(self) -> asyncpg.Pool:
+        assert self.pool is not None, "the service has not started"
+        return self.pool
+
+    async def _purge_idempotency_keys(self) -> None:
+        """Forget idempotency records older than the window, every few minutes."""
+        while True:
+            try:
+                async with self._started_pool().acquire() as conn:
+                    await idempotency.purge_expired(conn, self.settings.idempotency_window)
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+                log.warning("idempotency_purge_failed", error_type=type(error).__name__)
+            await asyncio.sleep(300)
 
     def consume(
         self,
@@ -93,6 +125,7 @@ class ServiceRuntime:
         """Subscribe `handler(conn, event)` to `topic` through the inbox (pool bound at start);
         with `event_types`, records of other types are passed over without a transaction."""
         pool: Any = _LazyPool(self)  # stands in for the pool until start() opens it
+        event_types = event_types if event_types is not None else getattr(handler, "event_types", None)
         consumer = IdempotentConsumer(
             pool,
             consumer_name,
@@ -184,8 +217,17 @@ class _LazyPool:
         return self.runtime.pool.acquire()
 
 
-def create_service_app(runtime: ServiceRuntime, routers: Sequence[APIRouter] = (), **fastapi: Any) -> FastAPI:
-    """A FastAPI app whose lifespan starts and stops the runtime; problem+json, health, metrics."""
+def create_service_app(
+    runtime: ServiceRuntime,
+    routers: Sequence[APIRouter] = (),
+    *,
+    auth: AuthSettings | TokenVerifier | None = None,
+    limits: Limits | None = None,
+    **fastapi: Any,
+) -> FastAPI:
+    """A FastAPI app whose lifespan starts and stops the runtime, with everything services share:
+    the application (`app.state.application`), the token verifier (`auth`, else the environment),
+    the request guard, problem+json for every error (also in the OpenAPI), health, metrics."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -196,8 +238,13 @@ def create_service_app(runtime: ServiceRuntime, routers: Sequence[APIRouter] = (
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=f"ICAM {runtime.name}", lifespan=lifespan, **fastapi)
+    fastapi.setdefault("title", f"ICAM {runtime.name} service")
+    app = FastAPI(lifespan=lifespan, **fastapi)
+    app.state.application = runtime.application
+    install_verifier(app, auth)
+    app.add_middleware(RequestGuard, limits=limits or Limits.from_env())
     install_problem_handlers(app)
+    document_problems(app)
     checks = {
         "database": runtime.database_ready,
         "broker": runtime.broker_ready,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -119,3 +119,16 @@ class TimerWorker:
         while True:
             await self.run_due()
             await asyncio.sleep(self.poll_interval)
+
+
+async def cancel_matching(conn: Connection, kinds: Collection[str], key: str, value: str) -> int:
+    """Cancel every pending timer of `kinds` whose payload's `key` is `value` (all the timers of
+    one invitation, say); one that is firing right now (due) is left to finish. Returns how many."""
+    status = await conn.execute(
+        """delete from timers where fired_at is null and due_at > now() and kind = any($1::text[])
+           and payload->>$2 = $3""",
+        list(kinds),
+        key,
+        value,
+    )
+    return int(status.split()[-1])

@@ -42,3 +42,12 @@ class UpcasterRegistry:
             payload = step(payload)
             version += 1
         return version, payload
+
+
+class ContractUpcaster:
+    """The public contracts' upcasters (`icam_contracts.upcasting`) as an `Upcaster` for the store."""
+
+    def upcast(self, event_type: str, version: int, payload: Payload) -> tuple[int, Payload]:
+        from icam_contracts.upcasting import upcast
+
+        return upcast(event_type, version, payload)

@@ -1,9 +1,12 @@
-"""Who may do what with a case. The gateway checks first; the service checks again, here.
+"""Who may do what with this case: the rules that need the case itself.
+
+Which roles may call a route at all is the route table's (`icam_auth.policy`), checked before the
+route runs; here, on top of it:
 
 * coach — reads cases of their region; records only on cases assigned to them;
 * team_lead — reads and records on cases of their region; reassigns and transfers them;
-* auditor, admin — read cases (never vulnerability details); no commands;
-* ops_viewer — aggregated statistics only, never a case.
+* admin — reads cases (never vulnerability details);
+* ops_viewer, auditor — never a case (statistics, the audit log).
 
 Vulnerability details are need-to-know: the assigned coach and the region's team lead.
 """
@@ -13,14 +16,9 @@ from __future__ import annotations
 from icam_auth import Forbidden, Principal, Role
 from icam_case.domain import Case
 
-READERS = frozenset({Role.COACH, Role.TEAM_LEAD, Role.AUDITOR, Role.ADMIN})
-STATS_READERS = frozenset({Role.OPS_VIEWER, Role.TEAM_LEAD, Role.AUDITOR, Role.ADMIN})
-
 
 def may_read(principal: Principal, case: Case) -> None:
-    """Reading a case: its region's coaches and team lead, auditors and admins."""
-    if principal.role not in READERS:
-        raise Forbidden(f"role {principal.role.value} may not read cases")
+    """Reading a case: its region's coaches and team lead (admins: any region)."""
     if principal.role in (Role.COACH, Role.TEAM_LEAD) and not principal.works_in(case.region):
         raise Forbidden(f"case belongs to region {case.region}, not to yours")
 
@@ -50,14 +48,8 @@ def sees_vulnerability_details(principal: Principal, case: Case) -> bool:
 
 
 def sees_vulnerability_categories(principal: Principal, case: Case) -> bool:
-    """Categories (not details): anyone of the case's region coaching it; auditors and admins see none."""
+    """Categories (not details): anyone of the case's region coaching it; admins see none."""
     return principal.role in (Role.COACH, Role.TEAM_LEAD) and principal.works_in(case.region)
-
-
-def may_read_stats(principal: Principal) -> None:
-    """Counts only: ops viewers, team leads, auditors, admins."""
-    if principal.role not in STATS_READERS:
-        raise Forbidden(f"role {principal.role.value} may not read statistics")
 
 
 def caseload_scope(principal: Principal, region: str | None) -> str | None:
@@ -66,6 +58,6 @@ def caseload_scope(principal: Principal, region: str | None) -> str | None:
         if region and region != principal.region:
             raise Forbidden("the caseload of another region is not yours to see")
         return principal.region
-    if principal.role in (Role.AUDITOR, Role.ADMIN):
+    if principal.role is Role.ADMIN:
         return region
     raise Forbidden(f"role {principal.role.value} may not read caseloads")

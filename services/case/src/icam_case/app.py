@@ -5,59 +5,51 @@ Run: `python -m uvicorn --factory icam_case.app:create_app --port 8102`.
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
-from starlette.exceptions import HTTPException
+from fastapi import FastAPI
 
-from icam_auth import AuthSettings, TokenVerifier
-from icam_auth.fastapi import install_verifier
-from icam_case.api import build_router
-from icam_case.config import CaseSettings
-from icam_case.domain.errors import CaseError
-from icam_case.service import CaseService
-from icam_kernel.http import problem
-from icam_kernel.service import create_service_app
+from icam_auth import AuthSettings
+from icam_case.config import MIGRATIONS, SERVICE, CaseSettings
+from icam_case.projections import CaseloadProjection, OutcomeStatsProjection
+from icam_case.reactions import free_household, handler_table
+from icam_case.routes import ROUTERS
+from icam_kernel.reactions import HandlerTable
+from icam_kernel.service import ServiceRuntime, create_service_app
+from icam_kernel.store import EventStore
+from icam_kernel.upcasting import ContractUpcaster
 
 DESCRIPTION = """The ICAM trajectory of a person or household, from first contact to closure.
 
 Commands answer with the case's stream version and the position to pass as `min_position` to
-queries (read-your-writes). Errors are `application/problem+json`: 422 names the field, 409 carries
-the case's status and version, 404 unknown ids, 401/403 authentication and authorisation.
+queries (read-your-writes); a retry with the same `Idempotency-Key` answers the first result.
+Errors are `application/problem+json`: 422 names the field, 409 carries the case's status and
+version, 404 unknown ids, 401/403 authentication and authorisation.
 """
+
+
+def build_runtime(settings: CaseSettings) -> tuple[ServiceRuntime, HandlerTable]:
+    """The runtime: the case store with its read models, the reactions, the closure policy."""
+    store = EventStore(
+        settings.topics.case,
+        upcaster=ContractUpcaster(),
+        inline_projections=[CaseloadProjection(settings.topics.case), OutcomeStatsProjection()],
+    )
+    runtime = ServiceRuntime(SERVICE, settings.service, migrations_dir=MIGRATIONS, store=store)
+    runtime.application.after("TrajectoryClosed", free_household)
+    reactions = handler_table(runtime.application, settings)
+    for topic, name in (
+        (settings.topics.invitation, "case-from-invitation"),
+        (settings.topics.referral, "case-from-referral"),
+        (settings.topics.notification, "case-from-notification"),
+    ):
+        runtime.consume(topic, name, reactions, group_id=settings.consumer_group)
+    return runtime, reactions
 
 
 def create_app(settings: CaseSettings | None = None, auth: AuthSettings | None = None) -> FastAPI:
     """The case service's ASGI app; settings and auth default to the environment."""
     settings = settings or CaseSettings.from_env()
-    service = CaseService(settings)
-    verifier = TokenVerifier(auth or AuthSettings.from_env())
-    app = create_service_app(
-        service.runtime,
-        routers=[build_router(service, verifier)],
-        description=DESCRIPTION,
-        version="0.1.0",
-    )
-    app.state.case_service = service
-    install_verifier(app, verifier)  # the library's dependencies (`roles`) check with the same keys
-    app.add_exception_handler(CaseError, _case_error)
-    app.add_exception_handler(HTTPException, _http_error)
+    runtime, reactions = build_runtime(settings)
+    app = create_service_app(runtime, ROUTERS, auth=auth, description=DESCRIPTION, version="0.2.0")
+    app.state.settings = settings
+    app.state.reactions = reactions
     return app
-
-
-async def _case_error(_: Request, error: Exception) -> Response:
-    assert isinstance(error, CaseError)
-    return problem(
-        error.status, "Refused by a case rule", str(error), kind=error.code, extensions=error.details
-    )
-
-
-async def _http_error(_: Request, error: Exception) -> Response:
-    assert isinstance(error, HTTPException)
-    titles = {401: "Not authenticated", 403: "Forbidden", 404: "Not found", 405: "Method not allowed"}
-    return problem(
-        error.status_code,
-        titles.get(error.status_code, "HTTP error"),
-        str(error.detail),
-        kind=f"http-{error.status_code}",
-        headers=error.headers,
-    )

@@ -14,11 +14,15 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Final
 
-from icam_case.codec import CASE_EVENT_CLASSES, ContractUpcaster, fold_recorded
 from icam_case.config import MIGRATIONS
+from icam_case.domain import CASE
+from icam_contracts.registry import events_on
+from icam_contracts.topics import CASE_EVENTS
 from icam_kernel.db import Connection
+from icam_kernel.decider import fold
 from icam_kernel.events import RecordedEvent
 from icam_kernel.store import EventStore
+from icam_kernel.upcasting import ContractUpcaster
 
 _UPSERT_CASELOAD: Final = """
 insert into caseload (case_id, household_id, region, office, coach_id, status, entry_channel, language,
@@ -42,7 +46,7 @@ class CaseloadProjection:
 
     name: str = "case_caseload"
     tables: Sequence[str] = ("caseload",)
-    event_types: Collection[str] = frozenset(CASE_EVENT_CLASSES)
+    event_types: Collection[str] = frozenset(cls.event_type for cls in events_on(CASE_EVENTS))
     schema_sql: str = (MIGRATIONS / "0002_caseload.sql").read_text()
 
     def __init__(self, topic: str) -> None:
@@ -51,7 +55,7 @@ class CaseloadProjection:
     async def apply(self, conn: Connection, event: RecordedEvent) -> None:
         """Fold the case up to this event with the domain's own `evolve`, and keep the result."""
         history = await self._reader.read_stream(conn, event.stream_id)
-        case = fold_recorded(history, until_version=event.stream_version)
+        case = fold(CASE, event.stream_id, history, until_version=event.stream_version)
         if case.case_id is None or case.opened_at is None:
             return
         minors = sum(1 for m in case.members if m.role == "minor")

@@ -17,6 +17,8 @@ from icam_contracts.enums import (
     SuspensionReason,
     VulnerabilityCategory,
 )
+from icam_kernel.application import CommandResult
+from icam_kernel.http_commands import CommandAccepted
 
 T = TypeVar("T")
 CASE_ID = "9a4b6c2d-1e3f-4a5b-8c7d-0e1f2a3b4c5d"
@@ -116,14 +118,15 @@ class ElementReceivedIn(Body):
     received_at: AwareDatetime | None = Field(default=None, description="When it came in; now if omitted.")
 
 
-class CommandAccepted(BaseModel):
-    """The command's events are committed; `position` is what queries can wait for (min_position)."""
+class CaseAccepted(CommandAccepted):
+    """The command's events are committed; `position` is what queries can wait for (min_position);
+    `id` names what was created (an interview, a decision)."""
 
     case_id: UUID = Field(examples=[CASE_ID])
-    stream_version: int = Field(examples=[4])
-    position: int = Field(examples=[1042])
-    events: list[str] = Field(examples=[["InterviewHeld", "DossierElementRequested"]])
-    id: UUID | None = Field(default=None, description="Id of what was created (interview, decision).")
+
+    @classmethod
+    def of(cls, result: CommandResult) -> CaseAccepted:
+        return cls(**cls.fields_of(result), case_id=UUID(result.stream_id))
 
 
 class Page(BaseModel, Generic[T]):

@@ -1,4 +1,8 @@
-"""HTTP routes of the gateway: `/api/...` forwarded by the policy table, composed views, audit."""
+"""HTTP routes of the gateway: `/api/...` forwarded by the route table, composed views, audit.
+
+The gateway's own routes are rows of the same table (service `gateway`) and get their roles from
+it, like every service's routes; forwarded calls are authorised row by row in `policy.authorise`.
+"""
 
 from __future__ import annotations
 
@@ -9,42 +13,43 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from icam_auth import Principal, Role
-from icam_auth.fastapi import CurrentPrincipal, roles
+from icam_auth.fastapi import CurrentPrincipal
 from icam_gateway import audit, policy, proxy, views
-from icam_gateway.problems import problem
 from icam_gateway.runtime import Runtime, runtime
+from icam_kernel.http import problem
+from icam_kernel.http_queries import MAX_OFFSET
+from icam_kernel.routing import PolicyRouter
 
-router = APIRouter()
+router = PolicyRouter("gateway", prefix="/api")
+forwarding = APIRouter()
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
+Text = Annotated[str | None, Query(max_length=200)]
 
 
 def _route_table() -> str:
-    lines = ["| method | path (regex) | service | roles | personal data |", "|---|---|---|---|---|"]
+    lines = ["| method | path | service | roles | personal data |", "|---|---|---|---|---|"]
     for r in policy.ROUTES:
+        if r.service == "gateway":
+            continue
         lines.append(
-            f"| {'/'.join(sorted(r.methods))} | `/api{r.pattern}` | {r.service} | "
+            f"| {r.method} | `/api{r.path}` | {r.service} | "
             f"{', '.join(sorted(x.value for x in r.roles))} | {'audited' if r.personal_data else 'no'} |"
         )
     return "\n".join(lines)
 
 
 async def audited(
-    rt: Runtime,
-    request: Request,
-    principal: Principal,
-    path: str,
-    status: int,
-    purpose: str,
-    correlation: str,
+    rt: Runtime, request: Request, principal: Principal, path: str, status: int, purpose: str, rid: str
 ) -> None:
-    reason = request.headers.get("x-purpose") or purpose
+    reason = proxy.header_text(request, "x-purpose") or purpose
+    correlation = request.headers.get("x-correlation-id") or rid
     await audit.record(
         rt.pool,
         audit.AuditEntry(principal, request.method, path, request.url.query, status, reason, correlation),
     )
 
 
-@router.get("/api/views/caseload", tags=["views"], summary="A coach's caseload (composed view)")
+@router.get("/views/caseload", tags=["views"], summary="A coach's caseload (composed view)")
 async def caseload_view(request: Request, principal: CurrentPrincipal, rt: RuntimeDep) -> Response:
     params = list(request.query_params.multi_items())
     if principal.role == Role.COACH and "coach" not in request.query_params:
@@ -53,52 +58,43 @@ async def caseload_view(request: Request, principal: CurrentPrincipal, rt: Runti
 
 
 @router.get(
-    "/api/views/cases/{case_id}",
+    "/views/cases/{case_id}",
     tags=["views"],
-    summary="A case across services: file, timeline, notifications, referrals",
+    summary="A case across services: file, timeline, invitations, notifications, referrals",
 )
 async def case_view(case_id: str, request: Request, principal: CurrentPrincipal, rt: RuntimeDep) -> Response:
-    policy.authorise(principal, "GET", f"/cases/{case_id}")
     return await views.case_across_services(rt, request, principal, case_id)
 
 
-@router.get("/api/views/partner-inbox", tags=["views"], summary="The calling partner's open referrals")
-async def partner_inbox_view(
-    request: Request, rt: RuntimeDep, principal: Annotated[Principal, Depends(roles(Role.RETURN_PARTNER))]
-) -> Response:
+@router.get("/views/partner-inbox", tags=["views"], summary="The calling partner's open referrals")
+async def partner_inbox_view(request: Request, rt: RuntimeDep, principal: CurrentPrincipal) -> Response:
     if not principal.organisation:
-        return problem(403, "Forbidden", "the token names no partner organisation")
+        return problem(403, "Forbidden", "the token names no partner organisation", kind="forbidden")
     path = f"/partners/{principal.organisation}/inbox"
     return await views.single(rt, request, principal, "referral", path, [], "partner inbox")
 
 
-@router.get(
-    "/api/views/kpis", tags=["views"], summary="Operations indicators (counts only, no personal data)"
-)
-async def kpis_view(
-    request: Request,
-    rt: RuntimeDep,
-    principal: Annotated[Principal, Depends(roles(Role.OPS_VIEWER, Role.TEAM_LEAD, Role.ADMIN))],
-) -> JSONResponse:
+@router.get("/views/kpis", tags=["views"], summary="Operations indicators (counts only, no personal data)")
+async def kpis_view(request: Request, rt: RuntimeDep, principal: CurrentPrincipal) -> JSONResponse:
     return await views.kpis(rt, request, principal)
 
 
-@router.get("/api/audit", tags=["audit"], summary="The audit log of personal-data reads (auditor only)")
+@router.get("/audit", tags=["audit"], summary="The audit log of personal-data reads (auditor only)")
 async def audit_log(
     rt: RuntimeDep,
-    principal: Annotated[Principal, Depends(roles(Role.AUDITOR))],
-    subject: str | None = None,
-    path_contains: str | None = None,
+    _: CurrentPrincipal,
+    subject: Text = None,
+    path_contains: Text = None,
     since: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
     return await audit.search(
         rt.pool, subject=subject, path_contains=path_contains, since=since, limit=limit, offset=offset
     )
 
 
-@router.api_route(
+@forwarding.api_route(
     "/api/{path:path}",
     methods=["GET", "POST"],
     tags=["services"],
@@ -108,7 +104,8 @@ async def audit_log(
 async def forward(path: str, request: Request, principal: CurrentPrincipal, rt: RuntimeDep) -> Response:
     upstream_path = "/" + path
     route = policy.authorise(principal, request.method, upstream_path)
-    correlation = proxy.correlation_id(request)
+    proxy.check_correlation(request)
+    rid = proxy.request_id(request)
     result = await proxy.call(
         rt.client,
         rt.settings.service_urls[route.service],
@@ -117,8 +114,8 @@ async def forward(path: str, request: Request, principal: CurrentPrincipal, rt: 
         upstream_path,
         params=list(request.query_params.multi_items()),
         body=await request.body(),
-        headers=proxy.forwarded_headers(request, correlation),
+        headers=proxy.forwarded_headers(request, rid),
     )
     if route.personal_data and result.status < 400:
-        await audited(rt, request, principal, upstream_path, result.status, route.purpose, correlation)
-    return proxy.to_response(result, correlation)
+        await audited(rt, request, principal, upstream_path, result.status, route.purpose, rid)
+    return proxy.to_response(result, rid)

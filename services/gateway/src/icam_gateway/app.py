@@ -11,13 +11,15 @@ from typing import Any
 import asyncpg
 import httpx
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
+from icam_auth.fastapi import install_verifier
 from icam_gateway import api, audit, policy, proxy
 from icam_gateway.config import GatewaySettings
-from icam_gateway.problems import problem
 from icam_gateway.runtime import Runtime
+from icam_kernel.guard import Limits, RequestGuard
+from icam_kernel.http import install_problem_handlers, problem
+from icam_kernel.openapi import document_problems
 
 DESCRIPTION = """The only HTTP entry point for ICAM coach UIs and dashboards.
 
@@ -44,10 +46,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             yield
         await pool.close()
 
-    app = FastAPI(title="ICAM gateway", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="ICAM gateway", version="0.2.0", description=DESCRIPTION, lifespan=lifespan)
+    install_verifier(app)
+    app.add_middleware(RequestGuard, limits=Limits.from_env())
     app.include_router(api.router)
+    app.include_router(api.forwarding)
     _add_platform_routes(app, settings)
+    install_problem_handlers(app)
     _add_error_handlers(app)
+    document_problems(app)
     return app
 
 
@@ -61,7 +68,9 @@ def _add_platform_routes(app: FastAPI, settings: GatewaySettings) -> None:
         try:
             await request.app.state.runtime.pool.fetchval("select 1")
         except Exception as exc:
-            return problem(503, "Not ready", f"audit database unavailable: {exc}")
+            return problem(
+                503, "Not ready", f"audit database unavailable ({type(exc).__name__})", kind="not-ready"
+            )
         return JSONResponse({"status": "ready"})
 
     @app.get("/health/services", tags=["health"], summary="Readiness of every upstream service")
@@ -88,29 +97,16 @@ def _add_platform_routes(app: FastAPI, settings: GatewaySettings) -> None:
 
 
 def _add_error_handlers(app: FastAPI) -> None:
+    """The gateway's own refusals, beside the kernel's mapper (every error is problem+json)."""
+
     @app.exception_handler(policy.NotAllowed)
     async def not_allowed(_: Request, exc: policy.NotAllowed) -> Response:
-        return problem(403, "Forbidden", str(exc))
+        return problem(403, "Forbidden", str(exc), kind="forbidden")
 
     @app.exception_handler(policy.NoSuchRoute)
     async def no_route(_: Request, exc: policy.NoSuchRoute) -> Response:
-        return problem(404, "Not found", f"the gateway has no route {exc}")
+        return problem(404, "Not found", f"the gateway has no route {exc}", kind="not-found")
 
     @app.exception_handler(proxy.UpstreamError)
     async def upstream(_: Request, exc: proxy.UpstreamError) -> Response:
         return exc.response
-
-    @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> Response:
-        response = problem(exc.status_code, _title(exc.status_code), str(exc.detail))
-        response.headers.update(exc.headers or {})
-        return response
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> Response:
-        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
-        return problem(422, "Invalid request", "the request does not validate", errors=errors)
-
-
-def _title(status: int) -> str:
-    return {401: "Unauthenticated", 403: "Forbidden", 404: "Not found"}.get(status, "Error")

@@ -1,11 +1,13 @@
 """Forwarding a call to the service that owns it, with timeouts and honest errors.
 
 A service that does not answer is a 503, one that answers too late a 504, one that fails with
-a 5xx a 502 — always as problem+json naming the service, never a bare stack trace.
+a 5xx a 502 — always as problem+json naming the service, never a bare stack trace. Headers are
+passed on as the bytes the client sent, so a French or Dutch `X-Purpose` arrives intact (UTF-8).
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,10 +16,20 @@ import httpx
 from fastapi import Request
 from fastapi.responses import Response
 
-from icam_gateway.problems import problem
+from icam_kernel.errors import DomainRuleViolation
+from icam_kernel.http import problem
 
-FORWARDED_REQUEST_HEADERS = ("authorization", "content-type", "accept", "idempotency-key", "x-purpose")
-FORWARDED_RESPONSE_HEADERS = ("content-type", "location", "retry-after", "etag", "content-disposition")
+FORWARDED_REQUEST_HEADERS = frozenset(
+    {b"authorization", b"content-type", b"accept", b"idempotency-key", b"x-purpose", b"x-correlation-id"}
+)
+FORWARDED_RESPONSE_HEADERS = (
+    "content-type",
+    "location",
+    "retry-after",
+    "etag",
+    "content-disposition",
+    "idempotent-replayed",
+)
 
 
 @dataclass(frozen=True)
@@ -29,8 +41,6 @@ class Upstream:
     headers: dict[str, str]
 
     def json(self) -> object:
-        import json
-
         return json.loads(self.body)
 
 
@@ -42,14 +52,44 @@ class UpstreamError(Exception):
         self.response = response
 
 
-def correlation_id(request: Request) -> str:
-    """The id tying this request's log lines and audit row together.
+class InvalidHeader(DomainRuleViolation):
+    """A tracing header that is not a UUID (422): it would name a household's journey."""
 
-    A client's `X-Correlation-Id` (a household's journey id) is passed on; otherwise the gateway
-    names the request with a fresh id of its own, sent as `X-Request-Id` only — the services keep
-    the journey id of the household they already know.
-    """
-    return request.headers.get("x-correlation-id") or request.headers.get("x-request-id") or str(uuid.uuid4())
+    code = "invalid-header"
+    title = "Invalid header"
+
+
+def header_text(request: Request, name: str) -> str | None:
+    """A header as the client wrote it: UTF-8 (Starlette reads header bytes as Latin-1)."""
+    value = request.headers.get(name)
+    if value is None:
+        return None
+    return value.encode("latin-1").decode("utf-8", errors="replace")
+
+
+def request_id(request: Request) -> str:
+    """The id tying this request's log lines and audit row together: the client's `X-Request-Id`
+    when it is a UUID, else a fresh one. A client's `X-Correlation-Id` (a household's journey id)
+    is passed on to the services, who only use it at a household's first contact (ADR 0004)."""
+    given = request.headers.get("x-request-id")
+    return str(_uuid_or_none(given) or uuid.uuid4())
+
+
+def check_correlation(request: Request) -> None:
+    given = request.headers.get("x-correlation-id")
+    if given is not None and _uuid_or_none(given) is None:
+        raise InvalidHeader(
+            "X-Correlation-Id must be a UUID (a household's journey id)", field="X-Correlation-Id"
+        )
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 async def call(
@@ -61,7 +101,7 @@ async def call(
     *,
     params: Sequence[tuple[str, str]] | None = None,
     body: bytes | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Sequence[tuple[bytes, bytes]] | None = None,
 ) -> Upstream:
     """One upstream call; UpstreamError (502/503/504 problem) when the service fails us."""
     try:
@@ -70,15 +110,27 @@ async def call(
             f"{base_url}{path}",
             params=httpx.QueryParams(list(params or ())),
             content=body,
-            headers=headers,
+            headers=list(headers or ()),
         )
     except httpx.TimeoutException as exc:
         raise UpstreamError(
-            problem(504, "Service timeout", f"the {service} service did not answer in time", service=service)
+            problem(
+                504,
+                "Service timeout",
+                f"the {service} service did not answer in time",
+                kind="service-timeout",
+                service=service,
+            )
         ) from exc
     except httpx.TransportError as exc:
         raise UpstreamError(
-            problem(503, "Service unavailable", f"the {service} service is unavailable", service=service)
+            problem(
+                503,
+                "Service unavailable",
+                f"the {service} service is unavailable",
+                kind="service-unavailable",
+                service=service,
+            )
         ) from exc
     if response.status_code >= 500 and response.status_code not in (503, 504):
         raise UpstreamError(
@@ -86,6 +138,7 @@ async def call(
                 502,
                 "Bad gateway",
                 f"the {service} service failed (status {response.status_code})",
+                kind="bad-gateway",
                 service=service,
             )
         )
@@ -93,15 +146,13 @@ async def call(
     return Upstream(response.status_code, response.content, kept)
 
 
-def forwarded_headers(request: Request, correlation: str) -> dict[str, str]:
-    headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST_HEADERS}
-    if "x-correlation-id" in request.headers:
-        headers["x-correlation-id"] = request.headers["x-correlation-id"]
-    headers["x-request-id"] = correlation
-    return headers
+def forwarded_headers(request: Request, request_id: str) -> list[tuple[bytes, bytes]]:
+    """The client's headers a service needs, byte for byte, and the gateway's request id."""
+    kept = [(name, value) for name, value in request.headers.raw if name in FORWARDED_REQUEST_HEADERS]
+    return [*kept, (b"x-request-id", request_id.encode())]
 
 
-def to_response(upstream: Upstream, correlation: str) -> Response:
-    headers = dict(upstream.headers) | {"x-request-id": correlation}
+def to_response(upstream: Upstream, request_id: str) -> Response:
+    headers = dict(upstream.headers) | {"x-request-id": request_id}
     media_type = headers.pop("content-type", None)
     return Response(upstream.body, status_code=upstream.status, headers=headers, media_type=media_type)

@@ -1,6 +1,7 @@
 """Composed views: one answer built from several services' read models.
 
 A section whose service is down is reported in `unavailable` rather than failing the whole view.
+Every view that returns personal data writes its audit row before the answer leaves.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from icam_auth import Principal
 from icam_gateway import audit, proxy
 from icam_gateway.runtime import Runtime
 
+Section = tuple[str, str, list[tuple[str, str]]]
+
 
 async def _section(
-    rt: Runtime, request: Request, correlation: str, service: str, path: str, params: list[tuple[str, str]]
+    rt: Runtime, request: Request, rid: str, service: str, path: str, params: list[tuple[str, str]]
 ) -> tuple[str, Any]:
     try:
         upstream = await proxy.call(
@@ -27,13 +30,32 @@ async def _section(
             "GET",
             path,
             params=params,
-            headers=proxy.forwarded_headers(request, correlation),
+            headers=proxy.forwarded_headers(request, rid),
         )
     except proxy.UpstreamError as exc:
         return "unavailable", {"service": service, "status": exc.response.status_code}
     if upstream.status >= 400:
         return "error", {"service": service, "status": upstream.status, "problem": upstream.json()}
     return "ok", upstream.json()
+
+
+async def _sections(rt: Runtime, request: Request, rid: str, parts: dict[str, Section]) -> dict[str, Any]:
+    results = await asyncio.gather(*(_section(rt, request, rid, *part) for part in parts.values()))
+    view: dict[str, Any] = {"unavailable": []}
+    for name, (state, body) in zip(parts, results, strict=True):
+        view[name] = body if state == "ok" else None
+        if state != "ok":
+            view["unavailable"].append({"section": name, **body})
+    return view
+
+
+async def _audit(
+    rt: Runtime, request: Request, principal: Principal, path: str, purpose: str, rid: str
+) -> None:
+    reason = proxy.header_text(request, "x-purpose") or purpose
+    correlation = request.headers.get("x-correlation-id") or rid
+    entry = audit.AuditEntry(principal, "GET", path, request.url.query, 200, reason, correlation)
+    await audit.record(rt.pool, entry)
 
 
 async def single(
@@ -45,7 +67,7 @@ async def single(
     params: list[tuple[str, str]],
     purpose: str,
 ) -> Response:
-    correlation = proxy.correlation_id(request)
+    rid = proxy.request_id(request)
     upstream = await proxy.call(
         rt.client,
         rt.settings.service_urls[service],
@@ -53,74 +75,41 @@ async def single(
         "GET",
         path,
         params=params,
-        headers=proxy.forwarded_headers(request, correlation),
+        headers=proxy.forwarded_headers(request, rid),
     )
     if upstream.status < 400:
-        await audit.record(
-            rt.pool,
-            audit.AuditEntry(
-                principal, "GET", path, request.url.query, upstream.status, purpose, correlation
-            ),
-        )
-    return proxy.to_response(upstream, correlation)
+        await _audit(rt, request, principal, path, purpose, rid)
+    return proxy.to_response(upstream, rid)
 
 
 async def case_across_services(rt: Runtime, request: Request, principal: Principal, case_id: str) -> Response:
-    correlation = proxy.correlation_id(request)
-    parts = {
-        "case": ("case", f"/cases/{case_id}", []),
-        "timeline": ("case", f"/cases/{case_id}/timeline", []),
-        "notifications": ("notification", "/notifications", [("case_id", case_id)]),
-        "referrals": ("referral", "/referrals", [("case_id", case_id)]),
-    }
-    results = await asyncio.gather(
-        *(
-            _section(rt, request, correlation, service, path, params)
-            for service, path, params in parts.values()
-        )
-    )
-    state, case = results[0]
+    """The case file, then what the other services hold about it: its timeline, the household's
+    invitations, the notifications and the referrals of the case."""
+    rid = proxy.request_id(request)
+    state, case = await _section(rt, request, rid, "case", f"/cases/{case_id}", [])
     if state != "ok":
         status = case.get("status", 502)
         body = case.get("problem") or {"title": "Case unavailable", "status": status}
         return JSONResponse(body, status_code=status, media_type="application/problem+json")
-    view: dict[str, Any] = {"unavailable": []}
-    for name, (section_state, body) in zip(parts, results, strict=True):
-        if section_state == "ok":
-            view[name] = body
-        else:
-            view[name] = None
-            view["unavailable"].append(body)
-    await audit.record(
-        rt.pool,
-        audit.AuditEntry(
-            principal,
-            "GET",
-            f"/views/cases/{case_id}",
-            "",
-            200,
-            request.headers.get("x-purpose") or "case file review",
-            correlation,
-        ),
-    )
-    return JSONResponse(view, headers={"x-request-id": correlation})
+    household = str(case.get("household_id", ""))
+    parts: dict[str, Section] = {
+        "timeline": ("case", f"/cases/{case_id}/timeline", [("limit", "200")]),
+        "invitations": ("invitation", "/invitations", [("household_id", household)]),
+        "notifications": ("notification", "/notifications", [("case_id", case_id)]),
+        "referrals": ("referral", "/referrals", [("case_id", case_id)]),
+    }
+    view = {"case": case, **await _sections(rt, request, rid, parts)}
+    await _audit(rt, request, principal, f"/views/cases/{case_id}", "case file review", rid)
+    return JSONResponse(view, headers={"x-request-id": rid})
 
 
 async def kpis(rt: Runtime, request: Request, principal: Principal) -> JSONResponse:
-    correlation = proxy.correlation_id(request)
+    rid = proxy.request_id(request)
     params = list(request.query_params.multi_items())
-    parts = {
-        "invitation_funnel": ("invitation", "/stats/funnel"),
-        "outcomes": ("case", "/stats/outcomes"),
-        "referral_pipeline": ("referral", "/stats/pipeline"),
-        "notification_delivery": ("notification", "/stats/delivery"),
+    parts: dict[str, Section] = {
+        "invitation_funnel": ("invitation", "/stats/funnel", params),
+        "outcomes": ("case", "/stats/outcomes", params),
+        "referral_pipeline": ("referral", "/stats/pipeline", params),
+        "notification_delivery": ("notification", "/stats/delivery", params),
     }
-    results = await asyncio.gather(
-        *(_section(rt, request, correlation, service, path, params) for service, path in parts.values())
-    )
-    view: dict[str, Any] = {"unavailable": []}
-    for name, (state, body) in zip(parts, results, strict=True):
-        view[name] = body if state == "ok" else None
-        if state != "ok":
-            view["unavailable"].append(body)
-    return JSONResponse(view, headers={"x-request-id": correlation})
+    return JSONResponse(await _sections(rt, request, rid, parts), headers={"x-request-id": rid})

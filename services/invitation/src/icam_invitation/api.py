@@ -1,20 +1,31 @@
-"""HTTP commands: parse, build the domain command, call the handler. Errors are problem+json."""
+"""HTTP commands: parse, build the domain command, run it on the kernel's one path.
+
+A client-chosen id (``invitation_id``, ``request_id``, ``visit_id``) and ``Idempotency-Key`` make
+a retry safe: the same request answers its first result again, a different one under the same id
+is refused (422). Who may call each route comes from the route table; regions and a coach's own
+bookings are checked here (``access``).
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import Depends, Request
 
-from icam_auth import Principal, Role
-from icam_auth.fastapi import roles
-from icam_invitation.commands import Caller, Commands, Done
-from icam_invitation.domain import RegisterWalkIn, SendInvitation
+from icam_auth import Principal
+from icam_contracts.base import Event
+from icam_contracts.personal_data import PersonalData
+from icam_invitation import access
+from icam_invitation.config import Settings
+from icam_invitation.domain import DESK_VISIT, INVITATION, REQUEST, RegisterWalkIn, SendInvitation
+from icam_invitation.domain import invitation as inv
 from icam_invitation.domain import requests as req
-from icam_invitation.domain.errors import DomainError
+from icam_invitation.domain.desk import register_walk_in
+from icam_invitation.domain.errors import DomainRuleViolation
 from icam_invitation.schemas import (
-    Accepted,
     AppointmentRequestIn,
     CancelIn,
     CloseRequestIn,
@@ -26,39 +37,27 @@ from icam_invitation.schemas import (
     WalkInIn,
     personal_data,
 )
+from icam_kernel.errors import NotFound
+from icam_kernel.http_commands import Command, CommandAccepted
+from icam_kernel.routing import PolicyRouter
 
-Staff = Annotated[Principal, Depends(roles(Role.COACH, Role.TEAM_LEAD))]
-CorrelationHeader = Annotated[
-    str | None,
-    Header(alias="X-Correlation-Id", description="Journey id to use at a household's first contact."),
-]
-ERRORS = {
-    401: {"description": "No valid bearer token"},
-    403: {"description": "Role or region does not allow this"},
-    404: {"description": "Unknown invitation, request or desk"},
-    409: {"description": "Conflict: settled, limit reached, coach double-booked, concurrent change"},
-    422: {"description": "Invalid field (named in the problem's `field`)"},
-}
-
-router = APIRouter(tags=["commands"], responses=ERRORS)  # type: ignore[arg-type]
+router = PolicyRouter("invitation")
 
 
-def _commands(request: Request) -> Commands:
-    commands: Commands = request.app.state.commands
-    return commands
+async def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
 
 
-def _caller(principal: Principal, correlation: str | None) -> Caller:
-    return Caller(principal, command_id=str(uuid.uuid4()), correlation_hint=correlation)
-
-
-def _accepted(done: Done) -> Accepted:
-    return Accepted(**done.__dict__)
+Config = Annotated[Settings, Depends(_settings)]
 
 
 def _send_command(
-    slot: SlotIn, invitation_id: uuid.UUID | None, household_id: uuid.UUID | None, members: tuple
-) -> SendInvitation:  # type: ignore[type-arg]
+    slot: SlotIn,
+    invitation_id: uuid.UUID | None,
+    household_id: uuid.UUID | None,
+    members: tuple[PersonalData, ...],
+) -> SendInvitation:
     return SendInvitation(
         invitation_id=invitation_id or uuid.uuid4(),
         household_id=household_id or uuid.uuid4(),
@@ -71,81 +70,128 @@ def _send_command(
     )
 
 
+def _in_region(principal: Principal, events: Sequence[Event]) -> list[Event]:
+    """The decided events, once the caller is known to act in their region."""
+    for event in events:
+        access.authorise_region(principal, getattr(event, "region", None))
+    return list(events)
+
+
 @router.post("/invitations", status_code=201, summary="Send an invitation to an interview")
-async def send_invitation(
-    body: SendInvitationIn, principal: Staff, request: Request, correlation: CorrelationHeader = None
-) -> Accepted:
+async def send_invitation(body: SendInvitationIn, command: Command, settings: Config) -> CommandAccepted:
     """Office from the postal code, notice period, working hours, coach agenda; 201 with the stream."""
-    command = _send_command(body, body.invitation_id, body.household_id, personal_data(body.members))
-    command = SendInvitation(
-        **{
-            **command.__dict__,
-            "entry_channel": body.entry_channel,
-            "attempt": body.attempt,
-            "previous_invitation_id": body.previous_invitation_id,
-        }
+    principal = command.principal
+    cmd = replace(
+        _send_command(body, body.invitation_id, body.household_id, personal_data(body.members)),
+        coach_id=access.coach_to_book(principal, body.coach_id),
+        entry_channel=body.entry_channel,
+        attempt=body.attempt,
+        previous_invitation_id=body.previous_invitation_id,
     )
-    return _accepted(await _commands(request).send_invitation(command, _caller(principal, correlation)))
+    now = settings.clock()
+    result = await command.execute(
+        INVITATION,
+        str(cmd.invitation_id),
+        lambda _: _in_region(principal, [inv.send(cmd, settings.policy, settings.offices, now)]),
+        creates=True,
+        body=body,
+        client_id=("invitation_id", body.invitation_id),
+        created_id=str(cmd.invitation_id),
+    )
+    return CommandAccepted.of(result)
 
 
 @router.post("/invitations/{invitation_id}/reschedule", status_code=201, summary="Move the interview")
 async def reschedule(
-    invitation_id: uuid.UUID, body: RescheduleIn, principal: Staff, request: Request
-) -> Accepted:
+    invitation_id: uuid.UUID, body: RescheduleIn, command: Command, settings: Config
+) -> CommandAccepted:
     """A new slot (same rules as sending); at most the configured number of times."""
-    done = await _commands(request).reschedule(
-        invitation_id,
-        _caller(principal, None),
-        appointment_at=body.appointment_at,
-        requested_by_person=body.requested_by_person,
-        reason=body.reason,
+    now = settings.clock()
+    result = await command.execute(
+        INVITATION,
+        str(invitation_id),
+        lambda state: [
+            inv.reschedule(
+                state,
+                appointment_at=body.appointment_at,
+                requested_by_person=body.requested_by_person,
+                reason=body.reason,
+                policy=settings.policy,
+                now=now,
+            )
+        ],
+        authorize=access.may_change,
+        body=body,
     )
-    return _accepted(done)
+    return CommandAccepted.of(result)
 
 
 @router.post("/invitations/{invitation_id}/cancel", status_code=201, summary="Cancel an invitation")
-async def cancel(invitation_id: uuid.UUID, body: CancelIn, principal: Staff, request: Request) -> Accepted:
+async def cancel(invitation_id: uuid.UUID, body: CancelIn, command: Command) -> CommandAccepted:
     """Withdraw an open invitation, with a reason; frees the coach's slot."""
-    return _accepted(
-        await _commands(request).cancel(invitation_id, _caller(principal, None), reason=body.reason)
+    result = await command.execute(
+        INVITATION,
+        str(invitation_id),
+        lambda state: [inv.cancel(state, reason=body.reason)],
+        authorize=access.may_change,
+        body=body,
     )
+    return CommandAccepted.of(result)
 
 
 @router.post("/invitations/{invitation_id}/response", status_code=201, summary="Record the person's response")
-async def respond(invitation_id: uuid.UUID, body: ResponseIn, principal: Staff, request: Request) -> Accepted:
+async def respond(
+    invitation_id: uuid.UUID, body: ResponseIn, command: Command, settings: Config
+) -> CommandAccepted:
     """Confirmed or declined, before the appointment (a decline frees the coach's slot)."""
-    done = await _commands(request).respond(
-        invitation_id, _caller(principal, None), response=body.response, via=body.via
+    now = settings.clock()
+    result = await command.execute(
+        INVITATION,
+        str(invitation_id),
+        lambda state: [inv.record_response(state, response=body.response, via=body.via, now=now)],
+        authorize=access.may_change,
+        body=body,
     )
-    return _accepted(done)
+    return CommandAccepted.of(result)
 
 
 @router.post("/appointment-requests", status_code=201, summary="Record a helpline request for an appointment")
 async def request_appointment(
-    body: AppointmentRequestIn, principal: Staff, request: Request, correlation: CorrelationHeader = None
-) -> Accepted:
+    body: AppointmentRequestIn, command: Command, settings: Config
+) -> CommandAccepted:
     """E-mail or phone request; the region defaults to the postal code's."""
-    commands = _commands(request)
     members = personal_data(body.members)
+    region = body.region or _region_of_address(settings, members)
+    request_id = body.request_id or uuid.uuid4()
+    access.authorise_region(command.principal, region)
     event = req.request_appointment(
-        request_id=body.request_id or uuid.uuid4(),
+        request_id=request_id,
         household_id=body.household_id or uuid.uuid4(),
         entry_channel=body.entry_channel,
         language=body.language,
-        region=body.region or _region_of_address(commands, members),
+        region=region,
         members=members,
         subject=body.subject,
     )
-    return _accepted(await commands.request_appointment(event, _caller(principal, correlation)))
+    result = await command.execute(
+        REQUEST,
+        str(request_id),
+        lambda _: [event],
+        creates=True,
+        body=body,
+        client_id=("request_id", body.request_id),
+        created_id=str(request_id),
+    )
+    return CommandAccepted.of(result)
 
 
-def _region_of_address(commands: Commands, members: tuple) -> str | None:  # type: ignore[type-arg]
+def _region_of_address(settings: Settings, members: tuple[PersonalData, ...]) -> str | None:
     for member in members:
         address = member.contact.postal_address if member.contact else None
         if address is not None:
             try:
-                return commands.offices.office_for(address.postal_code, address.country, "address")[1]
-            except DomainError:
+                return settings.offices.office_for(address.postal_code, address.country, "address")[1]
+            except DomainRuleViolation:
                 return None
     return None
 
@@ -155,43 +201,78 @@ def _region_of_address(commands: Commands, members: tuple) -> str | None:  # typ
     status_code=201,
     summary="Answer a request with an invitation",
 )
-async def invite(request_id: uuid.UUID, body: InviteIn, principal: Staff, request: Request) -> Accepted:
+async def invite(
+    request_id: uuid.UUID, body: InviteIn, command: Command, settings: Config
+) -> CommandAccepted:
     """Sends an invitation to the requesting household and closes the request; returns the invitation."""
+    principal = command.principal
     members = personal_data(body.members) if body.members else ()
-    command = _send_command(body, body.invitation_id, None, members)
-    return _accepted(
-        await _commands(request).invite_from_request(request_id, command, _caller(principal, None))
+    cmd = replace(
+        _send_command(body, body.invitation_id, None, members),
+        coach_id=access.coach_to_book(principal, body.coach_id),
     )
+    now = settings.clock()
+
+    def answer(state: req.AppointmentRequest) -> list[Event]:
+        sent, closed = req.invite(state, cmd, settings.policy, settings.offices, now)
+        return _in_region(principal, [closed, sent])
+
+    result = await command.execute(
+        REQUEST,
+        str(request_id),
+        answer,
+        authorize=access.may_handle,
+        body=body,
+        created_id=str(cmd.invitation_id),
+    )
+    return CommandAccepted.of(result)
 
 
 @router.post("/appointment-requests/{request_id}/close", status_code=201, summary="Close a request")
-async def close_request(
-    request_id: uuid.UUID, body: CloseRequestIn, principal: Staff, request: Request
-) -> Accepted:
+async def close_request(request_id: uuid.UUID, body: CloseRequestIn, command: Command) -> CommandAccepted:
     """Closed without an invitation (answered, withdrawn, unreachable), with a reason."""
-    done = await _commands(request).close_request(
-        request_id, _caller(principal, None), resolution=body.resolution, reason=body.reason
+    result = await command.execute(
+        REQUEST,
+        str(request_id),
+        lambda state: [req.close(state, resolution=body.resolution, reason=body.reason)],
+        authorize=access.may_handle,
+        body=body,
     )
-    return _accepted(done)
+    return CommandAccepted.of(result)
 
 
 @router.post("/desks/{desk}/visits", status_code=201, summary="Register a walk-in visit")
-async def register_visit(
-    desk: str, body: WalkInIn, principal: Staff, request: Request, correlation: CorrelationHeader = None
-) -> Accepted:
+async def register_visit(desk: str, body: WalkInIn, command: Command, settings: Config) -> CommandAccepted:
     """Only during opening hours (the refusal says when the desk next opens); an interview on the
     spot books the coach now, an invitation is sent at the desk's office."""
-    members = personal_data(body.members)
+    found = settings.desks().get(desk)
+    if found is None:
+        raise NotFound("walk-in desk", desk)
+    principal = command.principal
+    access.authorise_region(principal, settings.offices.region_of(found.office, "desk"))
     invitation = _send_command(body.invitation, None, None, ()) if body.invitation else None
-    command = RegisterWalkIn(
+    cmd = RegisterWalkIn(
         visit_id=body.visit_id or uuid.uuid4(),
         household_id=body.household_id or uuid.uuid4(),
-        members=members,
+        members=personal_data(body.members),
         outcome=body.outcome,
-        coach_id=body.coach_id,
+        coach_id=access.coach_to_book(principal, body.coach_id),
         language=body.language,
         invitation=invitation,
     )
-    return _accepted(
-        await _commands(request).register_walk_in(desk, command, _caller(principal, correlation))
+    now = settings.clock()
+
+    def visit(_: object) -> list[Event]:
+        registered, sent = register_walk_in(found, cmd, settings.policy, settings.offices, now)
+        return [registered, *([sent] if sent else [])]
+
+    result = await command.execute(
+        DESK_VISIT,
+        str(cmd.visit_id),
+        visit,
+        creates=True,
+        body=body,
+        client_id=("visit_id", body.visit_id),
+        created_id=str(cmd.visit_id),
     )
+    return CommandAccepted.of(result)

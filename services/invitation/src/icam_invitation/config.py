@@ -13,6 +13,7 @@
 | `INVITATION_NOTICE_POSTAL_DAYS` | `5` | working days between a letter and the interview |
 | `INVITATION_NOTICE_ELECTRONIC_DAYS` | `2` | working days between an e-mail/SMS and the interview |
 | `INVITATION_MAX_RESCHEDULES` | `2` | how often one invitation may be moved |
+| `INVITATION_HORIZON_DAYS` | `365` | how far ahead an interview may be booked |
 | `INVITATION_NO_SHOW_GRACE_SECONDS` | `7200` | after the slot's end, before a no-show is recorded |
 | `INVITATION_REMINDER_DAYS_BEFORE` | `2` | reminder this many days before the slot (0: none) |
 | `INVITATION_HONOUR_MATCH_HOURS` | `12` | window to match an interview without invitation id |
@@ -87,6 +88,7 @@ class Settings:
             ),
             slot_duration=timedelta(minutes=float(env.get("INVITATION_SLOT_MINUTES", "60"))),
             max_reschedules=int(env.get("INVITATION_MAX_RESCHEDULES", "2")),
+            horizon=timedelta(days=float(env.get("INVITATION_HORIZON_DAYS", "365"))),
         )
         ranges_file = env.get("INVITATION_POSTAL_RANGES")
         return cls(

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import asyncpg
+
 from icam_contracts import parse
 from icam_contracts.enums import InvitationResponse
 from icam_contracts.events import invitation as ev
 from icam_invitation.domain.calendar import BRUSSELS
+from icam_invitation.domain.errors import CoachDoubleBooked
 from icam_kernel.db import Connection
 from icam_kernel.events import RecordedEvent
 
@@ -56,6 +59,24 @@ create table if not exists invitations (
 create index if not exists invitations_by_office on invitations (office, appointment_at);
 create index if not exists invitations_by_household on invitations (household_id, appointment_at);
 create index if not exists invitations_by_week on invitations (sent_week);
+"""
+
+REQUESTS_SQL = """
+create table if not exists appointment_requests (
+    request_id     uuid primary key,
+    household_id   uuid        not null,
+    region         text,
+    entry_channel  text        not null,
+    language       text        not null,
+    adults         integer     not null,
+    minors         integer     not null,
+    status         text        not null,   -- 'open' or the resolution it was closed with
+    invitation_id  uuid,
+    received_at    timestamptz not null,
+    closed_at      timestamptz
+);
+create index if not exists appointment_requests_by_region
+    on appointment_requests (region, status, received_at);
 """
 
 DESK_VISITS_SQL = """
@@ -104,7 +125,16 @@ class CoachAgenda:
         self.office_of_desk = office_of_desk
 
     async def apply(self, conn: Connection, event: RecordedEvent) -> None:
-        """Book, move or release the coach's slot."""
+        """Book, move or release the coach's slot; an overlap with an active slot of the same coach
+        is refused by the table's exclusion constraint, and so is the whole command (409)."""
+        try:
+            await self._apply(conn, event)
+        except asyncpg.ExclusionViolationError:
+            raise CoachDoubleBooked(
+                "the coach already has an interview at that time", field="coach_id"
+            ) from None
+
+    async def _apply(self, conn: Connection, event: RecordedEvent) -> None:
         match parse(event.event_type, event.event_version, event.data):
             case ev.InvitationSent(coach_id=str(coach)) as sent:
                 await self._book(
@@ -275,3 +305,39 @@ class DeskVisitLog:
             event.occurred_at,
             event.occurred_at.astimezone(BRUSSELS).date(),
         )
+
+
+class RequestList:
+    """Helpline requests for an appointment: open ones first to be answered (counts, no names)."""
+
+    name = "appointment_request_list"
+    tables = ("appointment_requests",)
+    schema_sql = REQUESTS_SQL
+    event_types = frozenset({"AppointmentRequested", "AppointmentRequestClosed"})
+
+    async def apply(self, conn: Connection, event: RecordedEvent) -> None:
+        model = parse(event.event_type, event.event_version, event.data)
+        if isinstance(model, ev.AppointmentRequested):
+            minors = sum(1 for m in model.members if m.is_minor)
+            await conn.execute(
+                """insert into appointment_requests (request_id, household_id, region, entry_channel,
+                       language, adults, minors, status, received_at)
+                   values ($1, $2, $3, $4, $5, $6, $7, 'open', $8) on conflict (request_id) do nothing""",
+                model.request_id,
+                model.household_id,
+                model.region,
+                model.entry_channel.value,
+                model.language.value,
+                len(model.members) - minors,
+                minors,
+                event.occurred_at,
+            )
+        elif isinstance(model, ev.AppointmentRequestClosed):
+            await conn.execute(
+                """update appointment_requests set status = $2, invitation_id = $3, closed_at = $4
+                   where request_id = $1""",
+                model.request_id,
+                model.resolution.value,
+                model.invitation_id,
+                event.occurred_at,
+            )

@@ -1,4 +1,6 @@
-"""HTTP queries on the read models: agendas, desk visit logs, one invitation, the funnel."""
+"""HTTP queries on the read models: invitations, helpline requests, agendas, desk visits, the funnel.
+
+Which roles may call each route is the route table's; regions are checked here (`access`)."""
 
 from __future__ import annotations
 
@@ -6,23 +8,28 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Query, Request
 
-from icam_auth import Forbidden, Principal, Role
-from icam_auth.fastapi import roles
-from icam_invitation.commands import Commands, authorise_region
+from icam_auth import Forbidden, Role
+from icam_auth.fastapi import CurrentPrincipal as Staff
+from icam_invitation.access import authorise_region
+from icam_invitation.config import Settings
+from icam_invitation.domain import INVITATION, REQUEST
 from icam_invitation.domain.calendar import BRUSSELS
 from icam_invitation.domain.errors import InvalidCommand
 from icam_invitation.schemas import Page
+from icam_kernel.application import Application
 from icam_kernel.errors import NotFound
+from icam_kernel.http_queries import MAX_OFFSET
+from icam_kernel.routing import PolicyRouter
 
-Staff = Annotated[Principal, Depends(roles(Role.COACH, Role.TEAM_LEAD, Role.ADMIN))]
-StatsReader = Annotated[Principal, Depends(roles(Role.OPS_VIEWER, Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR))]
+StatsReader = Staff
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")]
 Day = Annotated[date, Query(description="Day in Europe/Brussels.", examples=["2026-03-11"])]
+Code = Annotated[str, Query(max_length=50)]
 
-router = APIRouter(tags=["queries"])
+router = PolicyRouter("invitation", tags=["queries"])
 FUNNEL_DIMENSIONS = {
     "region": "region",
     "office": "office",
@@ -32,9 +39,14 @@ FUNNEL_DIMENSIONS = {
 }
 
 
-def _commands(request: Request) -> Commands:
-    commands: Commands = request.app.state.commands
-    return commands
+def _application(request: Request) -> Application:
+    application: Application = request.app.state.application
+    return application
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -44,7 +56,7 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
 
 async def _page(request: Request, sql: str, args: list[Any], limit: int, offset: int) -> Page:
     """Run ``sql`` (rows) with a total count, one page of it."""
-    async with _commands(request).pool.acquire() as conn:
+    async with _application(request).pool.acquire() as conn:
         total = await conn.fetchval(f"select count(*) from ({sql}) q", *args)
         rows = await conn.fetch(f"{sql} limit {limit} offset {offset}", *args)
     items = [{k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in dict(r).items()} for r in rows]
@@ -54,11 +66,84 @@ async def _page(request: Request, sql: str, args: list[Any], limit: int, offset:
 @router.get("/invitations/{invitation_id}", summary="One invitation's current state")
 async def get_invitation(invitation_id: uuid.UUID, principal: Staff, request: Request) -> dict[str, Any]:
     """Folded from its stream (always current), with the stream version for the next command."""
-    commands = _commands(request)
-    async with commands.pool.acquire() as conn:
-        state, version = await commands.load_invitation(conn, invitation_id)
+    application = _application(request)
+    async with application.pool.acquire() as conn:
+        loaded = await application.load(conn, INVITATION, str(invitation_id))
+    if not INVITATION.exists(loaded.state):
+        raise NotFound("invitation", str(invitation_id))
+    authorise_region(principal, loaded.state.region)
+    return {**loaded.state.summary(), "stream_version": loaded.version}
+
+
+@router.get(
+    "/invitations", summary="Invitations of a household, or of the caller's region", response_model=Page
+)
+async def list_invitations(
+    principal: Staff,
+    request: Request,
+    household_id: uuid.UUID | None = None,
+    status: Annotated[
+        str | None, Query(pattern="^(sent|confirmed|declined|cancelled|honoured|no_show)$")
+    ] = None,
+    region: Code | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page:
+    """Newest appointment first; coaches and team leads see their region's only (counts, no names)."""
+    scope = principal.region if principal.role in (Role.COACH, Role.TEAM_LEAD) else region
+    if region is not None and scope != region:
+        raise Forbidden("the invitations of another region are not yours to see")
+    sql = """select invitation_id, household_id, region, office, coach_id, entry_channel, language,
+                    appointment_at, status, confirmed, reschedules, attempt, sent_at
+             from invitations
+             where ($1::uuid is null or household_id = $1) and ($2::text is null or status = $2)
+               and ($3::text is null or region = $3)
+             order by appointment_at desc, invitation_id"""
+    return await _page(request, sql, [household_id, status, scope], limit, offset)
+
+
+@router.get("/appointment-requests", summary="Helpline requests of the caller's region", response_model=Page)
+async def list_requests(
+    principal: Staff,
+    request: Request,
+    status: Annotated[str | None, Query(max_length=50, examples=["open"])] = "open",
+    region: Code | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page:
+    """Oldest first, so that the longest-waiting request is answered first (counts, no names)."""
+    scope = principal.region if principal.role in (Role.COACH, Role.TEAM_LEAD) else region
+    if region is not None and scope != region:
+        raise Forbidden("the requests of another region are not yours to see")
+    sql = """select request_id, household_id, region, entry_channel, language, adults, minors, status,
+                    invitation_id, received_at, closed_at
+             from appointment_requests
+             where ($1::text is null or status = $1) and ($2::text is null or region = $2 or region is null)
+             order by received_at, request_id"""
+    return await _page(request, sql, [status, scope], limit, offset)
+
+
+@router.get("/appointment-requests/{request_id}", summary="One helpline request's current state")
+async def get_request(request_id: uuid.UUID, principal: Staff, request: Request) -> dict[str, Any]:
+    """Folded from its stream; the members' dossier references, not their personal data."""
+    application = _application(request)
+    async with application.pool.acquire() as conn:
+        loaded = await application.load(conn, REQUEST, str(request_id))
+    state = loaded.state
+    if not REQUEST.exists(state):
+        raise NotFound("appointment request", str(request_id))
     authorise_region(principal, state.region)
-    return {**state.summary(), "stream_version": version}
+    return {
+        "request_id": str(state.request_id),
+        "household_id": str(state.household_id),
+        "entry_channel": state.entry_channel.value,
+        "language": state.language.value,
+        "region": state.region,
+        "members": [m.person_id for m in state.members],
+        "status": state.closed.value if state.closed else "open",
+        "invitation_id": str(state.invitation_id) if state.invitation_id else None,
+        "stream_version": loaded.version,
+    }
 
 
 @router.get("/agenda/coaches/{coach_id}", summary="A coach's agenda for one day", response_model=Page)
@@ -90,14 +175,13 @@ async def office_agenda(
     day: Day,
     principal: Staff,
     request: Request,
-    status: str | None = None,
-    coach_id: str | None = None,
+    status: Code | None = None,
+    coach_id: Code | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page:
     """Invitations with their slot at ``office`` on ``day``; filter by status or coach."""
-    commands = _commands(request)
-    region = commands.offices.region_of_office.get(office)
+    region = _settings(request).offices.region_of_office.get(office)
     if region is None:
         raise NotFound("office", office)
     authorise_region(principal, region)
@@ -116,16 +200,16 @@ async def desk_visits(
     day: Day,
     principal: Staff,
     request: Request,
-    outcome: str | None = None,
+    outcome: Code | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page:
     """Visits in arrival order, with their outcome (counts of adults and minors, no names)."""
-    commands = _commands(request)
-    found = commands.desks.get(desk)
+    settings = _settings(request)
+    found = settings.desks().get(desk)
     if found is None:
         raise NotFound("walk-in desk", desk)
-    authorise_region(principal, commands.offices.region_of_office.get(found.office))
+    authorise_region(principal, settings.offices.region_of_office.get(found.office))
     sql = """select visit_id, household_id, coach_id, language, outcome, invitation_id, adults, minors,
                     visited_at
              from desk_visits where desk = $1 and visit_day = $2 and ($3::text is null or outcome = $3)
@@ -140,10 +224,10 @@ async def funnel(
     group_by: Annotated[
         str, Query(description="Comma-separated: region, office, entry_channel, language, week")
     ] = ("region,week"),
-    region: str | None = None,
-    office: str | None = None,
-    entry_channel: str | None = None,
-    language: str | None = None,
+    region: Code | None = None,
+    office: Code | None = None,
+    entry_channel: Code | None = None,
+    language: Code | None = None,
     week_from: Annotated[str | None, Query(examples=["2026-W10"])] = None,
     week_to: Annotated[str | None, Query(examples=["2026-W14"])] = None,
     limit: Limit = 100,

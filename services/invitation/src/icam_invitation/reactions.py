@@ -1,18 +1,18 @@
-"""Reactions to other services' events, through the kernel's idempotent inbox consumer."""
+"""What the invitation service does with the case's facts: the rows of its handler table."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import structlog
 
-from icam_contracts import parse
 from icam_contracts.events.case import InterviewHeld
-from icam_invitation.commands import Commands
+from icam_invitation.domain import INVITATION, Invitation
 from icam_invitation.domain import invitation as inv
+from icam_kernel.application import Application, Plan
 from icam_kernel.db import Connection
 from icam_kernel.events import RecordedEvent
+from icam_kernel.reactions import HandlerTable, When
 
 log = structlog.get_logger(__name__)
 
@@ -25,34 +25,26 @@ order by abs(extract(epoch from appointment_at - $2::timestamptz)) limit 1
 """
 
 
-def when_interview_held_mark_invitation_honoured(commands: Commands, window: timedelta):  # type: ignore[no-untyped-def]
+def handler_table(application: Application, window: timedelta) -> HandlerTable:
     """InterviewHeld -> InvitationHonoured on the invitation the household came on.
 
     With ``invitation_id`` null (walk-ins, ad hoc meetings) the household's open invitation whose
-    slot is closest to the interview, within ``window``, is taken; if there is none, nothing happens.
-    An invitation this service does not know (another deployment's) is ignored.
+    slot is closest to the interview, within ``window``, is taken; if there is none, nothing
+    happens. An invitation this service does not know (another deployment's) is passed over.
     """
 
-    async def handle(conn: Connection, event: RecordedEvent) -> None:
-        if event.event_type != "InterviewHeld":
-            return
-        held = parse(event.event_type, event.event_version, event.data)
-        assert isinstance(held, InterviewHeld)
+    async def honoured(conn: Connection, held: InterviewHeld, rec: RecordedEvent) -> Plan[Invitation] | None:
         invitation_id = held.invitation_id or await conn.fetchval(
-            _CLOSEST_OPEN, held.household_id, event.occurred_at, window
+            _CLOSEST_OPEN, held.household_id, rec.occurred_at, window
         )
         if invitation_id is None:
             log.info("interview_without_invitation", interview_id=str(held.interview_id))
-            return
-        if await commands.store.stream_version(conn, str(invitation_id)) == 0:
-            log.warning("interview_for_unknown_invitation", invitation_id=str(invitation_id))
-            return
-        await commands.when_timer_due(
-            conn,
-            uuid.UUID(str(invitation_id)),
-            lambda state: inv.honour(state, case_id=held.case_id, interview_id=held.interview_id),
-            str(event.event_id),
-            correlation=event.correlation_id,
+            return None
+        return Plan(
+            str(invitation_id),
+            lambda state: [
+                e for e in [inv.honour(state, case_id=held.case_id, interview_id=held.interview_id)] if e
+            ],
         )
 
-    return handle
+    return HandlerTable(application, When(InterviewHeld, INVITATION, honoured))

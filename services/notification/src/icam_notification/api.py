@@ -1,24 +1,25 @@
 """HTTP queries: notifications per case, household and person; letters as PDF; delivery stats.
 
-Authorisation is checked again here (the gateway checks first): coaches and team leads see the
-notifications of households in their region, a return partner those addressed to it, admins
-all; ops_viewer and auditor see the statistics only, never personal data.
+Which roles may call each route is the route table's (`icam_auth.policy`); here, on top of it:
+coaches and team leads see the notifications of households in their region, admins all;
+ops_viewer sees the statistics only, never personal data.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
-from icam_auth import AuthSettings, Forbidden, Principal, Role, TokenVerifier
+from icam_auth import Forbidden, Principal, Role
+from icam_auth.fastapi import CurrentPrincipal
 from icam_kernel.errors import NotFound
+from icam_kernel.http_queries import Limit, Offset
+from icam_kernel.routing import PolicyRouter
 
 NOTIFICATION_EXAMPLE: dict[str, Any] = {
     "notification_id": "92e46187-db3b-4075-94cc-70b3c2d14ef8",
@@ -41,8 +42,6 @@ NOTIFICATION_EXAMPLE: dict[str, Any] = {
     "created_at": "2026-03-01T09:00:00Z",
     "sent_at": "2026-03-01T09:00:01Z",
 }
-PERSONAL_ROLES = (Role.COACH, Role.TEAM_LEAD, Role.RETURN_PARTNER, Role.ADMIN, Role.SYSTEM)
-STATS_ROLES = (*PERSONAL_ROLES, Role.OPS_VIEWER, Role.AUDITOR)
 Status = Literal["pending", "retrying", "sent", "failed"]
 
 
@@ -114,42 +113,20 @@ class DeliveryStatistics(BaseModel):
     rows: list[ChannelLanguageStats]
 
 
-@lru_cache(maxsize=8)
-def _verifier(settings: AuthSettings) -> TokenVerifier:
-    return TokenVerifier(settings)
-
-
-async def principal(
-    request: Request,
-    authorization: Annotated[str | None, Header(description="`Bearer <JWT>` from the ICAM issuer")] = None,
-) -> Principal:
-    """The authenticated caller (the JWKS is read on the first request, not at import).
-
-    Async: a sync dependency would cost a thread-pool hop on every request."""
-    settings = getattr(request.app.state, "auth", None) or AuthSettings.from_env()
-    verifier = _verifier(settings)
-    if verifier.remote:
-        return await run_in_threadpool(verifier.from_header, authorization)
-    return verifier.from_header(authorization)
-
-
-Caller = Annotated[Principal, Depends(principal)]
+Caller = CurrentPrincipal
 
 
 def _visibility(caller: Principal, params: list[Any]) -> str:
     """A SQL condition limiting rows to what ``caller`` may see; appends its parameters."""
-    if caller.role in (Role.ADMIN, Role.SYSTEM):
+    if caller.role is Role.ADMIN:
         return "true"
     if caller.role in (Role.COACH, Role.TEAM_LEAD) and caller.region:
         params.append(caller.region)
         return f"region = ${len(params)}"
-    if caller.role is Role.RETURN_PARTNER and caller.organisation:
-        params.append(caller.organisation)
-        return f"recipient_kind = 'return_partner' and recipient_id = ${len(params)}"
     raise Forbidden(f"role {caller.role.value} may not see personal data")
 
 
-router = APIRouter(tags=["notifications"])
+router = PolicyRouter("notification", tags=["notifications"])
 
 
 @router.get(
@@ -160,10 +137,12 @@ async def list_notifications(
     caller: Caller,
     case_id: UUID | None = None,
     household_id: UUID | None = None,
-    person_id: Annotated[str | None, Query(description="Dossier reference of the recipient.")] = None,
+    person_id: Annotated[
+        str | None, Query(max_length=50, description="Dossier reference of the recipient.")
+    ] = None,
     status: Status | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> NotificationPage:
     """Notifications the caller may see, newest first, filtered and paged."""
     params: list[Any] = []
@@ -229,8 +208,6 @@ async def get_letter(request: Request, caller: Caller, notification_id: UUID) ->
 @router.get("/stats/delivery", summary="Delivery statistics per channel and language", tags=["statistics"])
 async def delivery_statistics(request: Request, caller: Caller) -> DeliveryStatistics:
     """Counts only (ops_viewer may read them): sent, failed for good, retried, pending."""
-    if caller.role not in STATS_ROLES:
-        raise Forbidden(f"role {caller.role.value} may not read statistics")
     async with request.app.state.runtime.pool.acquire() as conn:
         rows = await conn.fetch(
             """with pending as (

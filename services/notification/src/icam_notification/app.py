@@ -15,12 +15,10 @@ from icam_contracts.enums import Channel
 from icam_contracts.reference import ReferenceData, load_reference_data
 from icam_kernel.service import ServiceRuntime, create_service_app
 from icam_kernel.store import EventStore
-from icam_notification import directory
 from icam_notification.api import router
 from icam_notification.channels import HttpSmsSender, PdfLetterSender, SmtpSender
 from icam_notification.config import Settings
 from icam_notification.dispatcher import Dispatcher
-from icam_notification.domain.triggers import TRIGGERS
 from icam_notification.messages import ContactInfo
 from icam_notification.projections import DeliveryStats
 from icam_notification.reactions import Reactions
@@ -52,7 +50,12 @@ class DispatcherWorker:
             Channel.POSTAL_LETTER: PdfLetterSender(pool, self.reference, contact),
         }
         self.dispatcher = Dispatcher(
-            pool, self.runtime.store, senders, retry=s.retry, lease=s.lease, poll_interval=s.poll_interval
+            pool,
+            self.runtime.application,
+            senders,
+            retry=s.retry,
+            lease=s.lease,
+            poll_interval=s.poll_interval,
         )
         try:
             await self.dispatcher.run()
@@ -68,38 +71,26 @@ def build_runtime(settings: Settings, reference: ReferenceData | None = None) ->
     reference = reference or load_reference_data()
     worker = DispatcherWorker(runtime, settings, reference)
     runtime.background("dispatcher", worker.run)
-    reactions = Reactions(settings, reference, store, worker.wake)
+    reactions = Reactions(settings, reference, runtime.application, worker.wake)
     prefix = settings.consumer_prefix
-    relevant = TRIGGERS | directory.LEARNED_FROM  # other events tell nobody anything: passed over
-    runtime.consume(
-        settings.topics.invitation,
-        f"{prefix}.invitation",
-        reactions.when_invitation_event_notify_household,
-        event_types=relevant,
-    )
-    runtime.consume(
-        settings.topics.case,
-        f"{prefix}.case",
-        reactions.when_case_event_notify_household,
-        event_types=relevant,
-    )
-    runtime.consume(
-        settings.topics.referral,
-        f"{prefix}.referral",
-        reactions.when_referral_event_notify_partner_and_person,
-        event_types=relevant,
-    )
+    # invitation sent, reminder, rescheduled, cancelled -> the household; outcome, closure -> the
+    # household's letter; referred -> the partner and the person (other events are passed over)
+    for topic, name in (
+        (settings.topics.invitation, "invitation"),
+        (settings.topics.case, "case"),
+        (settings.topics.referral, "referral"),
+    ):
+        runtime.consume(topic, f"{prefix}.{name}", reactions.table(topic))
     return runtime
 
 
 def create_app(settings: Settings | None = None, auth: AuthSettings | None = None) -> FastAPI:
     """The notification service's ASGI app (``auth``: token settings, else from the environment)."""
     runtime = build_runtime(settings or Settings.from_env())
-    app = create_service_app(
+    return create_service_app(
         runtime,
         routers=[router],
+        auth=auth,
         description="Letters, e-mails and SMS in the person's language, delivered exactly once.",
-        version="0.1.0",
+        version="0.2.0",
     )
-    app.state.auth = auth
-    return app

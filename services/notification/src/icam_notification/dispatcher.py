@@ -27,7 +27,8 @@ import asyncpg
 import structlog
 
 from icam_contracts.enums import Channel, RecipientKind
-from icam_kernel.store import EventStore, WrongExpectedVersion
+from icam_kernel.application import Application
+from icam_kernel.store import WrongExpectedVersion
 from icam_notification import directory, ledger
 from icam_notification.channels import DeliveryFailure, Outgoing, Sender
 from icam_notification.domain import (
@@ -61,7 +62,7 @@ class Dispatcher:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        store: EventStore,
+        application: Application,
         senders: Mapping[Channel, Sender],
         *,
         retry: RetryPolicy,
@@ -70,7 +71,7 @@ class Dispatcher:
         batch: int = 20,
         parallel: int = 4,
     ) -> None:
-        self.pool, self.store, self.senders = pool, store, dict(senders)
+        self.pool, self.application, self.senders = pool, application, dict(senders)
         self.retry, self.lease = retry, lease
         self.poll_interval, self.batch = poll_interval, batch
         # deliveries in flight at once: fewer than the pool's connections, so that the service's
@@ -130,7 +131,7 @@ class Dispatcher:
                 return
             try:
                 event = record_delivery(ledger.to_domain(row), provider_reference=provider_reference)
-                await ledger.record(conn, self.store, row, event)
+                await ledger.record(conn, self.application, row, event)
             except (AlreadyFinal, WrongExpectedVersion):
                 return
         log.info("notification_sent", notification_id=str(notification), channel=row["channel"])
@@ -150,7 +151,7 @@ class Dispatcher:
                 policy=self.retry,
             )
             delay = self.retry.delay(attempt) if event.will_retry else None
-            await ledger.record(conn, self.store, row, event, retry_in=delay)
+            await ledger.record(conn, self.application, row, event, retry_in=delay)
             if not event.will_retry:
                 await self._fall_back(conn, row)
         log.warning(

@@ -14,12 +14,9 @@ from typing import Any
 
 from icam_contracts.enums import Channel, Language, RecipientKind
 from icam_contracts.events import NotificationFailed, NotificationSent
+from icam_kernel.application import Application, Cause, Plan
 from icam_kernel.db import Connection
-from icam_kernel.events import Actor, NewEvent
-from icam_kernel.store import EventStore
-from icam_notification.domain import Notification, Status, evolve
-
-SYSTEM: Any = Actor(id="notification-service", role="system", organisation="immigration_office")
+from icam_notification.domain import OUTCOMES, Notification, Status, evolve
 
 _INSERT = """
 insert into notifications (notification_id, caused_by_event_id, recipient_kind, recipient_id, channel,
@@ -99,18 +96,20 @@ def to_domain(row: Any) -> Notification:
 
 async def record(
     conn: Connection,
-    store: EventStore,
+    application: Application,
     row: Any,
     event: NotificationSent | NotificationFailed,
     *,
     retry_in: timedelta | None = None,
 ) -> Notification:
-    """Append ``event`` to the notification's stream and bring the row to the state it says."""
+    """Append ``event`` to the notification's stream (the kernel's path for a reaction: its cause
+    is the triggering event, its journey the household's) and bring the row to the state it says.
+    The caller holds the row's lock."""
     state = evolve(to_domain(row), event)
-    new = NewEvent.from_model(
-        event, actor=SYSTEM, correlation_id=row["correlation_id"], causation_id=str(row["caused_by_event_id"])
-    )
-    result = await store.append(conn, str(state.id), [new], expected_version=row["version"])
+    cause = Cause(str(row["caused_by_event_id"]), row["correlation_id"])
+    plan = Plan(str(state.id), lambda _: [event], requires_existing=False)
+    result = await application.react(conn, OUTCOMES, plan, cause)
+    assert result is not None
     await conn.execute(
         """update notifications set status = $2, version = $3, provider_reference = $4, last_error = $5,
                lease_until = null, due_at = now() + coalesce($6, interval '0'),

@@ -18,10 +18,11 @@ from icam_contracts.base import Event
 from icam_contracts.enums import Channel, Language, RecipientKind
 from icam_contracts.events import InvitationSent, ReferredToReturnPartner
 from icam_contracts.reference import ReferenceData
-from icam_contracts.registry import UnknownEvent, parse
+from icam_contracts.registry import latest, topic_of
+from icam_kernel.application import Application
 from icam_kernel.db import Connection
 from icam_kernel.events import RecordedEvent
-from icam_kernel.store import EventStore
+from icam_kernel.reactions import HandlerTable, Remember
 from icam_notification import directory, ledger
 from icam_notification.config import Settings
 from icam_notification.domain import (
@@ -66,34 +67,23 @@ class Reactions:
     """The subscribers of the notification service."""
 
     def __init__(
-        self, settings: Settings, reference: ReferenceData, store: EventStore, wake: Callable[[], None]
+        self, settings: Settings, reference: ReferenceData, application: Application, wake: Callable[[], None]
     ) -> None:
         self.settings = settings
         self.reference = reference
-        self.store = store
+        self.application = application
         self.wake = wake
         self.contact = ContactInfo(settings.atd_email, settings.atd_phone, settings.office_addresses)
 
-    async def when_invitation_event_notify_household(self, conn: Connection, event: RecordedEvent) -> None:
-        """Invitation sent, reminder due, rescheduled, cancelled → the household is told."""
-        await self.notify(conn, event)
+    def table(self, topic: str | None = None) -> HandlerTable:
+        """The handler table of one topic (or of all): every event that tells the service something
+        about a recipient, or calls for a message (invitation sent, reminder, outcome, closure, referral)."""
+        relevant = TRIGGERS | directory.LEARNED_FROM
+        types = sorted(t for t in relevant if topic is None or topic.endswith(topic_of(t)))
+        return HandlerTable(self.application, *(Remember(latest(t), self.notify) for t in types))
 
-    async def when_case_event_notify_household(self, conn: Connection, event: RecordedEvent) -> None:
-        """Outcome decided, trajectory closed → the household gets its letter."""
-        await self.notify(conn, event)
-
-    async def when_referral_event_notify_partner_and_person(
-        self, conn: Connection, event: RecordedEvent
-    ) -> None:
-        """Referred to a return partner → the partner (e-mail) and the person are told."""
-        await self.notify(conn, event)
-
-    async def notify(self, conn: Connection, recorded: RecordedEvent) -> None:
-        """Learn from ``recorded``; record a pending notification for every message it calls for."""
-        try:
-            event = parse(recorded.event_type, recorded.event_version, recorded.data)
-        except UnknownEvent:
-            return  # an event type we have no contract for: nothing to tell anyone
+    async def notify(self, conn: Connection, event: Event, recorded: RecordedEvent) -> None:
+        """Learn from ``event``; record a pending notification for every message it calls for."""
         await directory.learn(conn, event)
         if recorded.event_type not in TRIGGERS:
             return
@@ -178,7 +168,7 @@ class Reactions:
     async def _unreachable(self, conn: Connection, notification: UUID) -> None:
         row = await conn.fetchrow("select * from notifications where notification_id = $1", notification)
         failed = record_unreachable(ledger.to_domain(row))
-        await ledger.record(conn, self.store, row, failed)
+        await ledger.record(conn, self.application, row, failed)
         log.warning("recipient_unreachable", notification_id=str(notification), template=failed.template)
 
     def _notification(

@@ -1,73 +1,78 @@
 """HTTP routes: partner actions (202 with the referral's version) and queries on the read model.
 
-Authorisation is checked again here after the gateway: partners see and act on their own
-referrals only (someone else's looks non-existent: 404), coaches and team leads read referrals
-of their region, operations see counts only.
+Every command runs on the kernel's one path. Which roles may call each route comes from the route
+table; here: partners see and act on their own referrals only (someone else's looks
+non-existent: 404), coaches and team leads read the referrals of their region, operations counts.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 
-from icam_auth import Forbidden, Principal, Role
-from icam_auth.fastapi import CurrentPrincipal, roles
+from icam_auth import Forbidden, Role
+from icam_auth.fastapi import CurrentPrincipal
+from icam_kernel.application import Application, CommandResult
 from icam_kernel.errors import NotFound
-from icam_referral import queries
-from icam_referral.commands import CommandResult, PartnerCommands, Pool
+from icam_kernel.http_commands import Command
+from icam_kernel.http_queries import Limit, Offset
+from icam_kernel.routing import PolicyRouter
+from icam_referral import access, domain, queries
 from icam_referral.config import ReferralSettings
+from icam_referral.domain import REFERRAL
 from icam_referral.http_models import (
     Acknowledge,
-    CommandAccepted,
     Departure,
     Inbox,
     InboxItem,
     PartnerOut,
     Pipeline,
+    ReferralAccepted,
     ReferralOut,
     Reject,
     Withdrawal,
 )
-from icam_referral.referrals import Referrals
+from icam_referral.referrals import NOT_MADE, ReferralLifecycle, after_rejection
 
-router = APIRouter(tags=["referrals"])
+router = PolicyRouter("referral", tags=["referrals"])
 MONTH = r"^\d{4}-\d{2}$"
 
 
-@dataclass
-class Context:
-    """What the routes need, built by the composition root."""
-
-    settings: ReferralSettings
-    referrals: Referrals
-    pool: Pool
+async def _settings(request: Request) -> ReferralSettings:
+    settings: ReferralSettings = request.app.state.settings
+    return settings
 
 
-async def context(request: Request) -> Context:
-    """The service context of the running app."""
-    ctx: Context = request.app.state.referral
-    return ctx
+async def _application(request: Request) -> Application:
+    application: Application = request.app.state.application
+    return application
 
 
-Ctx = Annotated[Context, Depends(context)]
-Partner = Annotated[Principal, Depends(roles(Role.RETURN_PARTNER))]
-PartnerOrCoach = Annotated[Principal, Depends(roles(Role.RETURN_PARTNER, Role.COACH, Role.TEAM_LEAD))]
-StatsReader = Annotated[Principal, Depends(roles(Role.OPS_VIEWER, Role.TEAM_LEAD, Role.AUDITOR, Role.ADMIN))]
+async def _lifecycle(request: Request) -> ReferralLifecycle:
+    lifecycle: ReferralLifecycle = request.app.state.lifecycle
+    return lifecycle
 
 
-def _accepted(result: CommandResult) -> CommandAccepted:
-    return CommandAccepted(**{**asdict(result), "events": list(result.events)})
+Settings = Annotated[ReferralSettings, Depends(_settings)]
+App = Annotated[Application, Depends(_application)]
+Lifecycle = Annotated[ReferralLifecycle, Depends(_lifecycle)]
+Code = Annotated[str | None, Query(max_length=50)]
+
+
+def _accepted(result: CommandResult) -> ReferralAccepted:
+    return ReferralAccepted(**ReferralAccepted.fields_of(result), referral_id=UUID(result.stream_id))
 
 
 @router.get("/partners", summary="The return partner catalogue", response_model=list[PartnerOut])
-async def list_partners(ctx: Ctx, _: CurrentPrincipal) -> list[PartnerOut]:
+async def list_partners(settings: Settings, _: CurrentPrincipal) -> list[PartnerOut]:
     """Every partner referrals can go to, with role, regions, languages and deadline."""
     return [
         PartnerOut(**{**asdict(p), "roles": [str(r) for r in p.roles], "languages": list(p.languages)})
-        for p in ctx.settings.catalogue.partners
+        for p in settings.catalogue.partners
     ]
 
 
@@ -76,110 +81,119 @@ async def list_partners(ctx: Ctx, _: CurrentPrincipal) -> list[PartnerOut]:
 )
 async def partner_inbox(
     code: str,
-    ctx: Ctx,
+    settings: Settings,
+    app: App,
     principal: CurrentPrincipal,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Inbox:
     """Referred and acknowledged referrals of partner `code`, with their deadline status."""
-    if ctx.settings.catalogue.get(code) is None:
+    if settings.catalogue.get(code) is None:
         raise NotFound("partner", code)
     if not (principal.acts_for(code) or principal.role is Role.ADMIN):
         raise Forbidden("a partner sees its own inbox only")
-    async with ctx.pool.acquire() as conn:
+    async with app.pool.acquire() as conn:
         items, total = await queries.inbox(
-            conn, code, limit=limit, offset=offset, now=ctx.settings.clock(), due_soon=ctx.settings.due_soon
+            conn, code, limit=limit, offset=offset, now=settings.clock(), due_soon=settings.due_soon
         )
     return Inbox(partner=code, total=total, limit=limit, offset=offset, items=[InboxItem(**i) for i in items])
 
 
+@router.get("/referrals", summary="The referrals of a case, newest first")
+async def referrals_of_case(case_id: UUID, app: App, principal: CurrentPrincipal) -> list[ReferralOut]:
+    """Every referral made for the case (one per partner asked), for its region's coaches and team lead."""
+    async with app.pool.acquire() as conn:
+        found = await queries.referrals_of_case(conn, case_id)
+    for referral in found:
+        access.may_read(principal, referral["region"], referral["partner"])
+    return [ReferralOut(**r) for r in found]
+
+
 @router.get("/referrals/{referral_id}", summary="One referral, with the data the partner needs")
-async def get_referral(referral_id: UUID, ctx: Ctx, principal: CurrentPrincipal) -> ReferralOut:
+async def get_referral(referral_id: UUID, app: App, principal: CurrentPrincipal) -> ReferralOut:
     """Partners read their own referrals; coaches and team leads those of their region; admins all."""
-    async with ctx.pool.acquire() as conn:
+    async with app.pool.acquire() as conn:
         found = await queries.referral(conn, referral_id)
-    if found is None or (principal.role is Role.RETURN_PARTNER and not principal.acts_for(found["partner"])):
+    if found is None:
         raise NotFound("referral", str(referral_id))
-    allowed = principal.role in (Role.RETURN_PARTNER, Role.ADMIN) or (
-        principal.role in (Role.COACH, Role.TEAM_LEAD) and principal.works_in(found["region"] or "")
-    )
-    if not allowed:
-        raise Forbidden(f"role {principal.role.value} may not read referrals")
+    try:
+        access.may_read(principal, found["region"], found["partner"])
+    except NotFound:
+        raise NotFound("referral", str(referral_id)) from None
     return ReferralOut(**found)
 
 
 @router.post(
-    "/referrals/{referral_id}/acknowledge",
-    summary="The partner takes the referral on",
-    status_code=202,
-    response_model=CommandAccepted,
+    "/referrals/{referral_id}/acknowledge", summary="The partner takes the referral on", status_code=202
 )
-async def acknowledge(referral_id: UUID, body: Acknowledge, ctx: Ctx, partner: Partner) -> CommandAccepted:
+async def acknowledge(referral_id: UUID, body: Acknowledge, command: Command) -> ReferralAccepted:
     """Records `ReferralAcknowledged`; the deadline timer stops."""
-    commands = PartnerCommands(ctx.pool, ctx.referrals)
-    return _accepted(
-        await commands.acknowledge(
-            referral_id,
-            partner,
-            partner_reference=body.partner_reference,
-            expected_version=body.expected_version,
-        )
-    )
-
-
-@router.post(
-    "/referrals/{referral_id}/reject",
-    summary="The partner declines the referral",
-    status_code=202,
-    response_model=CommandAccepted,
-)
-async def reject(referral_id: UUID, body: Reject, ctx: Ctx, partner: Partner) -> CommandAccepted:
-    """Records `ReferralRejected`, then refers to the next suitable partner or tells the case none is left."""
-    commands = PartnerCommands(ctx.pool, ctx.referrals)
-    return _accepted(
-        await commands.reject(
-            referral_id, partner, reason=body.reason, expected_version=body.expected_version
-        )
-    )
-
-
-@router.post(
-    "/referrals/{referral_id}/departure",
-    summary="The household left: return completed",
-    status_code=202,
-    response_model=CommandAccepted,
-)
-async def record_departure(referral_id: UUID, body: Departure, ctx: Ctx, partner: Partner) -> CommandAccepted:
-    """Records `VoluntaryReturnCompleted` with the date, destination and reintegration support."""
-    commands = PartnerCommands(ctx.pool, ctx.referrals)
-    result = await commands.record_departure(
-        referral_id,
-        partner,
-        departed_on=body.departed_on,
-        destination_country=body.destination_country,
-        reintegration_support=body.reintegration_support,
-        person_ids=body.person_ids,
+    result = await command.execute(
+        REFERRAL,
+        str(referral_id),
+        lambda state: domain.acknowledge(state, partner_reference=body.partner_reference),
+        authorize=access.authorise,
+        body=body,
         expected_version=body.expected_version,
     )
     return _accepted(result)
 
 
+@router.post("/referrals/{referral_id}/reject", summary="The partner declines the referral", status_code=202)
+async def reject(referral_id: UUID, body: Reject, command: Command, lifecycle: Lifecycle) -> ReferralAccepted:
+    """Records `ReferralRejected`, then refers to the next suitable partner or tells the case none is left."""
+    result = await command.execute(
+        REFERRAL,
+        str(referral_id),
+        lambda state: lifecycle.reject(state, body.reason),
+        authorize=access.authorise,
+        body=body,
+        expected_version=body.expected_version,
+        summarize=after_rejection,
+        extends=NOT_MADE,
+    )
+    return _accepted(result)
+
+
 @router.post(
-    "/referrals/{referral_id}/withdrawal",
-    summary="The person withdrew",
-    status_code=202,
-    response_model=CommandAccepted,
+    "/referrals/{referral_id}/departure", summary="The household left: return completed", status_code=202
 )
+async def record_departure(
+    referral_id: UUID, body: Departure, command: Command, settings: Settings
+) -> ReferralAccepted:
+    """Records `VoluntaryReturnCompleted` with the date, destination and reintegration support."""
+    today: date = settings.clock().astimezone(settings.calendar.timezone).date()
+    result = await command.execute(
+        REFERRAL,
+        str(referral_id),
+        lambda state: domain.record_departure(
+            state,
+            departed_on=body.departed_on,
+            destination_country=body.destination_country,
+            reintegration_support=body.reintegration_support,
+            person_ids=body.person_ids,
+            today=today,
+        ),
+        authorize=access.authorise,
+        body=body,
+        expected_version=body.expected_version,
+    )
+    return _accepted(result)
+
+
+@router.post("/referrals/{referral_id}/withdrawal", summary="The person withdrew", status_code=202)
 async def record_withdrawal(
-    referral_id: UUID, body: Withdrawal, ctx: Ctx, principal: PartnerOrCoach
-) -> CommandAccepted:
-    """Records `ReferralWithdrawn`; by the partner, or by a coach or team lead of the region."""
-    commands = PartnerCommands(ctx.pool, ctx.referrals)
-    result = await commands.record_withdrawal(
-        referral_id,
-        principal,
-        reason=body.reason,
-        reason_text=body.reason_text,
+    referral_id: UUID, body: Withdrawal, command: Command, app: App
+) -> ReferralAccepted:
+    """Records `ReferralWithdrawn`; by the partner, or by the case's coach or a team lead of the region."""
+    async with app.pool.acquire() as conn:
+        coach = await queries.coach_of_referral(conn, referral_id)
+    result = await command.execute(
+        REFERRAL,
+        str(referral_id),
+        lambda state: domain.withdraw(state, reason=body.reason, reason_text=body.reason_text),
+        authorize=lambda principal, state: access.authorise(principal, state, coaches_too=True, coach=coach),
+        body=body,
         expected_version=body.expected_version,
     )
     return _accepted(result)
@@ -187,14 +201,14 @@ async def record_withdrawal(
 
 @router.get("/stats/pipeline", summary="Referral pipeline: counts by partner, region and month")
 async def pipeline(
-    ctx: Ctx,
-    _: StatsReader,
-    partner: str | None = None,
-    region: str | None = None,
+    app: App,
+    _: CurrentPrincipal,
+    partner: Code = None,
+    region: Code = None,
     month_from: Annotated[str | None, Query(pattern=MONTH, examples=["2026-01"])] = None,
     month_to: Annotated[str | None, Query(pattern=MONTH, examples=["2026-12"])] = None,
 ) -> Pipeline:
     """Referred → acknowledged → departed / withdrawn / rejected, with average times; counts only."""
     where = queries.PipelineFilter(partner=partner, region=region, month_from=month_from, month_to=month_to)
-    async with ctx.pool.acquire() as conn:
+    async with app.pool.acquire() as conn:
         return Pipeline.model_validate(await queries.pipeline(conn, where))

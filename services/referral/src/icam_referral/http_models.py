@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from icam_contracts.enums import Language, ReferralWithdrawalReason
 from icam_contracts.personal_data import PERSONAL_DATA_EXAMPLE
+from icam_kernel.http_commands import CommandAccepted
 
 REFERRAL_ID = "81d35076-ca2a-4f64-83bb-6fa2b1c03de7"
 CASE_ID = "9a4b6c2d-1e3f-4a5b-8c7d-0e1f2a3b4c5d"
@@ -88,15 +89,10 @@ class Withdrawal(_Body):
         return self
 
 
-class CommandAccepted(BaseModel):
-    """Where the command left the referral."""
+class ReferralAccepted(CommandAccepted):
+    """Where the command left the referral, and what followed a rejection."""
 
     referral_id: UUID = Field(examples=[REFERRAL_ID])
-    stream_version: int = Field(description="The referral's version after the command.", examples=[2])
-    position: int = Field(
-        description="Global position of the last event written (read-your-writes).", examples=[42]
-    )
-    events: list[str] = Field(description="Events recorded.", examples=[["ReferralAcknowledged"]])
     next_referral_id: UUID | None = Field(
         default=None,
         description="After a rejection: the referral to the next suitable partner.",

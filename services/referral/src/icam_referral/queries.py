@@ -98,6 +98,27 @@ async def referral(conn: Connection, referral_id: UUID) -> dict[str, Any] | None
     return item
 
 
+async def referrals_of_case(conn: Connection, case_id: UUID) -> list[dict[str, Any]]:
+    """Every referral of a case, the latest attempt first."""
+    rows = await conn.fetch(
+        """select referral_id from referral_view where case_id = $1
+           order by referred_at desc, attempt desc, referral_id""",
+        case_id,
+    )
+    found = [await referral(conn, row["referral_id"]) for row in rows]
+    return [r for r in found if r is not None]
+
+
+async def coach_of_referral(conn: Connection, referral_id: UUID) -> str | None:
+    """The coach of the referral's case, as the case events told this service."""
+    value = await conn.fetchval(
+        """select h.coach_id from referral_view v join households h on h.case_id = v.case_id
+           where v.referral_id = $1""",
+        referral_id,
+    )
+    return str(value) if value is not None else None
+
+
 async def pipeline(conn: Connection, where: PipelineFilter) -> dict[str, Any]:
     """Counts per partner, region and month, and the decisions that led to no referral."""
     rows = await conn.fetch(_PIPELINE, where.partner, where.region, where.month_from, where.month_to)

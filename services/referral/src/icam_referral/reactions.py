@@ -7,32 +7,33 @@ case events it follows, and refers when an outcome says the person accepted a vo
 from __future__ import annotations
 
 import json
-from typing import TypeVar
+from collections.abc import Callable
 from uuid import UUID
 
 import structlog
 
+from icam_contracts.base import Event
 from icam_contracts.enums import ClosureReason, Language, Outcome, ReferralWithdrawalReason, SuspensionReason
 from icam_contracts.events import (
     CaseOpened,
     CaseTransferred,
     CoachAssigned,
     OutcomeDecided,
-    ReferredToReturnPartner,
     TrajectoryClosed,
     TrajectorySuspended,
     VulnerabilityFlagged,
 )
 from icam_contracts.personal_data import PersonalData
-from icam_contracts.registry import parse
+from icam_kernel.application import Application, Plan
 from icam_kernel.db import Connection
 from icam_kernel.events import RecordedEvent
+from icam_kernel.reactions import HandlerTable, Remember, When
 from icam_referral import domain
-from icam_referral.domain import Household
-from icam_referral.referrals import SYSTEM, Referrals, referral_id_for
+from icam_referral.config import ReferralSettings
+from icam_referral.domain import REFERRAL, Household, Referral
+from icam_referral.referrals import NOT_MADE, referral_id_for
 
 log = structlog.get_logger(__name__)
-E = TypeVar("E")
 
 _WITHDRAWAL_ON_CLOSURE = {
     ClosureReason.RETURN_REFUSED: ReferralWithdrawalReason.PERSON_CHANGED_MIND,
@@ -46,34 +47,28 @@ class HouseholdUnknown(LookupError):
 
 
 class CaseReactions:
-    """The handler of the case topic: one method per event type it cares about."""
+    """The rows of the referral service's handler table for the case topic."""
 
-    def __init__(self, referrals: Referrals) -> None:
-        self.referrals = referrals
-        self._handlers = {
-            "CaseOpened": self.when_case_opened_remember_household,
-            "CaseTransferred": self.when_case_transferred_follow_the_region,
-            "CoachAssigned": self.when_coach_assigned_remember_the_coach,
-            "VulnerabilityFlagged": self.when_vulnerability_flagged_update_the_member,
-            "OutcomeDecided": self.when_outcome_decided_refer_to_partner,
-            "TrajectorySuspended": self.when_trajectory_suspended_withdraw_referral,
-            "TrajectoryClosed": self.when_trajectory_closed_withdraw_referral,
-        }
+    def __init__(self, settings: ReferralSettings) -> None:
+        self.settings = settings
 
-    @property
-    def event_types(self) -> frozenset[str]:
-        """The case events this service acts on (the consumer passes over the others)."""
-        return frozenset(self._handlers)
+    def table(self, application: Application) -> HandlerTable:
+        return HandlerTable(
+            application,
+            Remember(CaseOpened, self.when_case_opened_remember_household),
+            Remember(CaseTransferred, self.when_case_transferred_follow_the_region),
+            Remember(CoachAssigned, self.when_coach_assigned_remember_the_coach),
+            Remember(VulnerabilityFlagged, self.when_vulnerability_flagged_update_the_member),
+            When(OutcomeDecided, REFERRAL, self.when_outcome_revised_withdraw_its_referral),
+            When(OutcomeDecided, REFERRAL, self.when_outcome_decided_refer_to_partner),
+            When(TrajectorySuspended, REFERRAL, self.when_trajectory_suspended_withdraw_referral),
+            When(TrajectoryClosed, REFERRAL, self.when_trajectory_closed_withdraw_referral),
+        )
 
-    async def __call__(self, conn: Connection, recorded: RecordedEvent) -> None:
-        """Dispatch by event type; events of no interest are only marked as seen (by the inbox)."""
-        handler = self._handlers.get(recorded.event_type)
-        if handler is not None:
-            await handler(conn, recorded)
-
-    async def when_case_opened_remember_household(self, conn: Connection, recorded: RecordedEvent) -> None:
+    async def when_case_opened_remember_household(
+        self, conn: Connection, opened: CaseOpened, recorded: RecordedEvent
+    ) -> None:
         """Keep the members, region, language and coach a later referral needs."""
-        opened = _parse(recorded, CaseOpened)
         await conn.execute(
             """insert into households (case_id, household_id, region, language, coach_id, members)
                values ($1, $2, $3, $4, $5, $6)
@@ -89,19 +84,19 @@ class CaseReactions:
         )
 
     async def when_case_transferred_follow_the_region(
-        self, conn: Connection, recorded: RecordedEvent
+        self, conn: Connection, moved: CaseTransferred, recorded: RecordedEvent
     ) -> None:
         """A referral goes to a partner serving the region the household lives in now."""
-        moved = _parse(recorded, CaseTransferred)
         await conn.execute(
             "update households set region = $2, updated_at = now() where case_id = $1",
             moved.case_id,
             moved.to_region,
         )
 
-    async def when_coach_assigned_remember_the_coach(self, conn: Connection, recorded: RecordedEvent) -> None:
+    async def when_coach_assigned_remember_the_coach(
+        self, conn: Connection, assigned: CoachAssigned, recorded: RecordedEvent
+    ) -> None:
         """The assigned coach may record that the person withdrew."""
-        assigned = _parse(recorded, CoachAssigned)
         await conn.execute(
             "update households set coach_id = $2, updated_at = now() where case_id = $1",
             assigned.case_id,
@@ -109,10 +104,9 @@ class CaseReactions:
         )
 
     async def when_vulnerability_flagged_update_the_member(
-        self, conn: Connection, recorded: RecordedEvent
+        self, conn: Connection, flagged: VulnerabilityFlagged, recorded: RecordedEvent
     ) -> None:
         """Add the categories to the member; the referral later shares only the return-relevant ones."""
-        flagged = _parse(recorded, VulnerabilityFlagged)
         household = await load_household(conn, flagged.case_id)
         if household is None:
             return
@@ -134,14 +128,12 @@ class CaseReactions:
             json.dumps([m.model_dump(mode="json") for m in members]),
         )
 
-    async def when_outcome_decided_refer_to_partner(self, conn: Connection, recorded: RecordedEvent) -> None:
+    async def when_outcome_decided_refer_to_partner(
+        self, conn: Connection, decided: OutcomeDecided, recorded: RecordedEvent
+    ) -> Plan[Referral] | None:
         """Return accepted: exactly one referral (or one `ReferralNotMade`) per decision."""
-        decided = _parse(recorded, OutcomeDecided)
-        cause = str(recorded.event_id)
-        if decided.revises_decision_id is not None:
-            await self._withdraw_revised(conn, decided, cause)
         if decided.outcome is not Outcome.RETURN_ACCEPTED:
-            return
+            return None
         household = await load_household(conn, decided.case_id)
         if household is None:
             raise HouseholdUnknown(f"no CaseOpened seen for case {decided.case_id}")
@@ -154,83 +146,71 @@ class CaseReactions:
         )
         if not claimed:
             log.info("decision_already_handled", decision_id=str(decided.decision_id))
-            return
-        settings = self.referrals.settings
-        outcome = domain.decide_referral(
+            return None
+        settings, referral_id = self.settings, referral_id_for(decided.decision_id, 1)
+        decision = domain.decide_referral(
             household=household,
             decision_id=decided.decision_id,
             consent=decided.consent_to_referral,
             preferred_partner=decided.preferred_partner,
             consent_recorded_at=recorded.occurred_at,
-            referral_id=referral_id_for(decided.decision_id, 1),
+            referral_id=referral_id,
             catalogue=settings.catalogue,
             calendar=settings.calendar,
             shared_vulnerabilities=settings.shared_vulnerabilities,
         )
-        journey = recorded.correlation_id
-        if isinstance(outcome, ReferredToReturnPartner):
-            await self.referrals.refer(conn, outcome, actor=SYSTEM, correlation=journey, cause=cause)
-        else:
-            await self.referrals.not_made(conn, outcome, actor=SYSTEM, correlation=journey, cause=cause)
+        return Plan(str(referral_id), lambda _: [decision], requires_existing=False, extends=NOT_MADE)
 
-    async def _withdraw_revised(self, conn: Connection, decided: OutcomeDecided, cause: str) -> None:
+    async def when_outcome_revised_withdraw_its_referral(
+        self, conn: Connection, decided: OutcomeDecided, recorded: RecordedEvent
+    ) -> Plan[Referral] | None:
         """A revised decision supersedes the referral of the decision it replaces, while still open."""
+        if decided.revises_decision_id is None:
+            return None
         referral_id = await conn.fetchval(
             "select referral_id from referral_decisions where decision_id = $1", decided.revises_decision_id
         )
         if referral_id is None:
-            return
-        await self.referrals.withdraw_open(
-            conn,
-            referral_id,
-            reason=ReferralWithdrawalReason.OUTCOME_REVISED,
-            text=f"superseded by decision {decided.decision_id}",
-            cause=cause,
-        )
+            return None
+        text = f"superseded by decision {decided.decision_id}"
+        return Plan(str(referral_id), _withdraw_if_open(ReferralWithdrawalReason.OUTCOME_REVISED, text))
 
     async def when_trajectory_suspended_withdraw_referral(
-        self, conn: Connection, recorded: RecordedEvent
-    ) -> None:
+        self, conn: Connection, suspended: TrajectorySuspended, recorded: RecordedEvent
+    ) -> list[Plan[Referral]]:
         """A new stay procedure ends the return preparation; public-order suspensions do not."""
-        suspended = _parse(recorded, TrajectorySuspended)
-        if suspended.reason is SuspensionReason.STAY_PROCEDURE_STARTED:
-            await self._withdraw_case(
-                conn,
-                suspended.case_id,
-                ReferralWithdrawalReason.STAY_PROCEDURE_STARTED,
-                "trajectory suspended",
-                recorded,
-            )
+        if suspended.reason is not SuspensionReason.STAY_PROCEDURE_STARTED:
+            return []
+        reason = ReferralWithdrawalReason.STAY_PROCEDURE_STARTED
+        return await _open_referrals(conn, suspended.case_id, reason, "trajectory suspended")
 
     async def when_trajectory_closed_withdraw_referral(
-        self, conn: Connection, recorded: RecordedEvent
-    ) -> None:
+        self, conn: Connection, closed: TrajectoryClosed, recorded: RecordedEvent
+    ) -> list[Plan[Referral]]:
         """A trajectory closed for any reason but the departure itself withdraws its open referral."""
-        closed = _parse(recorded, TrajectoryClosed)
         if closed.reason is ClosureReason.DEPARTED_VOLUNTARILY:
-            return
+            return []
         reason = _WITHDRAWAL_ON_CLOSURE.get(closed.reason, ReferralWithdrawalReason.OTHER)
-        await self._withdraw_case(
-            conn, closed.case_id, reason, f"trajectory closed: {closed.reason}", recorded
-        )
+        return await _open_referrals(conn, closed.case_id, reason, f"trajectory closed: {closed.reason}")
 
-    async def _withdraw_case(
-        self,
-        conn: Connection,
-        case_id: UUID,
-        reason: ReferralWithdrawalReason,
-        text: str,
-        recorded: RecordedEvent,
-    ) -> None:
-        rows = await conn.fetch(
-            """select referral_id from referral_view
-               where case_id = $1 and status in ('referred', 'acknowledged')""",
-            case_id,
-        )
-        for row in rows:
-            await self.referrals.withdraw_open(
-                conn, row["referral_id"], reason=reason, text=text, cause=str(recorded.event_id)
-            )
+
+def _withdraw_if_open(reason: ReferralWithdrawalReason, text: str) -> Callable[[Referral], list[Event]]:
+    def decide(state: Referral) -> list[Event]:
+        if state.status not in domain.OPEN:
+            return []
+        return domain.withdraw(state, reason=reason, reason_text=text)
+
+    return decide
+
+
+async def _open_referrals(
+    conn: Connection, case_id: UUID, reason: ReferralWithdrawalReason, text: str
+) -> list[Plan[Referral]]:
+    rows = await conn.fetch(
+        "select referral_id from referral_view where case_id = $1 and status in ('referred', 'acknowledged')",
+        case_id,
+    )
+    return [Plan(str(row["referral_id"]), _withdraw_if_open(reason, text)) for row in rows]
 
 
 async def load_household(conn: Connection, case_id: UUID) -> Household | None:
@@ -249,9 +229,3 @@ async def load_household(conn: Connection, case_id: UUID) -> Household | None:
         language=Language(row["language"]),
         members=tuple(PersonalData.model_validate(m) for m in json.loads(row["members"])),
     )
-
-
-def _parse(recorded: RecordedEvent, model: type[E]) -> E:
-    event = parse(recorded.event_type, recorded.event_version, recorded.data)
-    assert isinstance(event, model), f"{recorded.event_type} parsed as {type(event).__name__}"
-    return event

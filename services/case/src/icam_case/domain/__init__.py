@@ -22,9 +22,10 @@ from icam_case.domain.react import (
     open_case,
     withdraw_referral,
 )
-from icam_case.domain.state import Case, CaseStatus, evolve, fold
+from icam_case.domain.state import CASE, Case, CaseStatus, evolve, fold
 
 __all__ = [
+    "CASE",
     "Case",
     "CaseRuleViolation",
     "CaseStateConflict",

@@ -7,8 +7,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from functools import singledispatch
+from typing import Final
 from uuid import UUID
 
+from icam_contracts.base import Event
 from icam_contracts.enums import (
     ClosureReason,
     DossierElementKind,
@@ -43,6 +45,7 @@ from icam_contracts.events.decisions import (
     TrajectoryResumed,
     TrajectorySuspended,
 )
+from icam_kernel.decider import Aggregate
 
 
 class CaseStatus(StrEnum):
@@ -182,13 +185,13 @@ def fold(events: Iterable[tuple[CaseEvent, datetime]], case: Case | None = None)
     return state
 
 
-def evolve(case: Case, event: CaseEvent, at: datetime) -> Case:
+def evolve(case: Case, event: Event, at: datetime) -> Case:
     """The case after one more event; the version counts every event, known or not."""
     return replace(_apply(event, case, at), version=case.version + 1)
 
 
 @singledispatch
-def _apply(event: CaseEvent, case: Case, at: datetime) -> Case:
+def _apply(event: Event, case: Case, at: datetime) -> Case:
     return case  # an event type this version does not fold changes nothing but the version
 
 
@@ -324,3 +327,7 @@ def _resumed(event: TrajectoryResumed, case: Case, at: datetime) -> Case:
 @_apply.register
 def _closed(event: TrajectoryClosed, case: Case, at: datetime) -> Case:
     return replace(case, status=CaseStatus.CLOSED, closure_reason=event.reason, closed_at=at)
+
+
+CASE: Final = Aggregate("case", Case(), evolve, lambda case: case.exists)
+"""The case stream's decider: its initial state and fold (`icam_kernel.decider`)."""

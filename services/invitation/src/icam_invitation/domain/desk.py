@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Final
 from uuid import UUID
 
+from icam_contracts.base import Event
 from icam_contracts.enums import EntryChannel, Language
 from icam_contracts.events.invitation import InvitationSent, WalkInOutcome, WalkInRegistered
 from icam_contracts.personal_data import PersonalData
@@ -14,6 +16,7 @@ from icam_invitation.domain.calendar import DeskHours
 from icam_invitation.domain.errors import DeskClosed, InvalidCommand
 from icam_invitation.domain.invitation import SchedulingPolicy, SendInvitation, send
 from icam_invitation.domain.offices import OfficeFinder
+from icam_kernel.decider import Aggregate
 
 
 @dataclass(frozen=True)
@@ -90,3 +93,13 @@ def register_walk_in(
         invitation_id=sent.invitation_id if sent else None,
     )
     return visit, sent
+
+
+def _visited(state: WalkInRegistered | None, event: Event, at: datetime) -> WalkInRegistered | None:
+    return event if isinstance(event, WalkInRegistered) else state
+
+
+DESK_VISIT: Final[Aggregate[WalkInRegistered | None]] = Aggregate(
+    "desk visit", None, _visited, lambda visit: visit is not None
+)
+"""A visit is a one-event stream: its state is that event (`icam_kernel.decider`)."""

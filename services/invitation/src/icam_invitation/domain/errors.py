@@ -1,5 +1,7 @@
 """Rules the invitation domain refuses commands with; each becomes a problem+json response.
 
+All descend from the kernel's one root (`icam_kernel.errors`).
+
 422: the command is invalid as such (and ``field`` names the request field at fault);
 409: it conflicts with the current state of an invitation, a request or a coach's agenda.
 """
@@ -8,33 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-
-class DomainError(Exception):
-    """A business rule refuses the command; ``status`` is the HTTP status it maps to."""
-
-    status: int = 422
-    code: str = "domain-rule-violation"
-
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.details = details
+from icam_kernel.errors import Conflict, DomainRuleViolation
 
 
-class Conflict(DomainError):
-    """The command conflicts with the current state (409)."""
-
-    status = 409
-    code = "conflict"
-
-
-class InvalidCommand(DomainError):
-    """A field of the command is invalid; ``field`` says which."""
+class InvalidCommand(DomainRuleViolation):
+    """A field of the command is invalid; ``field`` says which (422)."""
 
     code = "invalid-command"
 
     def __init__(self, message: str, field: str, **details: Any) -> None:
         super().__init__(message, field=field, **details)
-        self.field = field
 
 
 class AddressNotServed(InvalidCommand):
@@ -77,3 +62,9 @@ class CoachDoubleBooked(Conflict):
     """The coach already has an interview overlapping the requested slot."""
 
     code = "coach-double-booked"
+
+
+class SlotTooLate(InvalidCommand):
+    """The slot is further ahead than the booking horizon allows."""
+
+    code = "slot-too-late"

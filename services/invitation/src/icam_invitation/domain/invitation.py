@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import singledispatch
-from typing import Any
+from typing import Any, Final
 from uuid import UUID
 
 from icam_contracts.base import Event
@@ -33,8 +33,10 @@ from icam_invitation.domain.errors import (
     RescheduleLimitReached,
     SlotOutsideWorkingHours,
     SlotTooEarly,
+    SlotTooLate,
 )
 from icam_invitation.domain.offices import OfficeFinder
+from icam_kernel.decider import Aggregate
 
 
 class Status(StrEnum):
@@ -60,6 +62,7 @@ class SchedulingPolicy:
     notice: NoticePeriod = field(default_factory=NoticePeriod)
     slot_duration: timedelta = timedelta(minutes=60)
     max_reschedules: int = 2
+    horizon: timedelta = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,12 @@ def check_slot(
             "appointment_at",
             earliest_valid_date=earliest.date().isoformat(),
             earliest_valid_at=earliest.isoformat(),
+        )
+    if start > now + policy.horizon:
+        raise SlotTooLate(
+            f"an interview is booked at most {policy.horizon.days} days ahead",
+            "appointment_at",
+            latest_valid_date=(now + policy.horizon).date().isoformat(),
         )
     if not policy.hours.slot_fits(start, policy.slot_duration):
         raise SlotOutsideWorkingHours(
@@ -378,3 +387,12 @@ def fold(events: list[Event]) -> Invitation:
     for event in events:
         state = evolve(event, state)
     return state
+
+
+INVITATION: Final = Aggregate(
+    "invitation",
+    Invitation(),
+    lambda state, event, at: evolve(event, state),
+    lambda s: s.invitation_id is not None,
+)
+"""The invitation stream's decider (`icam_kernel.decider`)."""

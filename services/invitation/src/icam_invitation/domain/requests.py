@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import singledispatch
+from typing import Final
 from uuid import UUID
 
 from icam_contracts.base import Event
@@ -14,6 +15,7 @@ from icam_contracts.personal_data import PersonalData
 from icam_invitation.domain.errors import InvalidCommand, NotOpen
 from icam_invitation.domain.invitation import SchedulingPolicy, SendInvitation, send
 from icam_invitation.domain.offices import OfficeFinder
+from icam_kernel.decider import Aggregate
 
 HELPLINE = frozenset({EntryChannel.HELPLINE_EMAIL, EntryChannel.HELPLINE_PHONE})
 
@@ -142,3 +144,12 @@ def fold(events: list[Event]) -> AppointmentRequest:
     for event in events:
         state = evolve(event, state)
     return state
+
+
+REQUEST: Final = Aggregate(
+    "appointment request",
+    AppointmentRequest(),
+    lambda state, event, at: evolve(event, state),
+    lambda s: s.request_id is not None,
+)
+"""The appointment request stream's decider (`icam_kernel.decider`)."""

@@ -6,6 +6,7 @@ No I/O here: time, ids and reference data are passed in (mypy --strict runs on t
 from icam_notification.domain.language import choose_language, official_language
 from icam_notification.domain.notification import (
     FINAL,
+    OUTCOMES,
     AlreadyFinal,
     Notification,
     RetryPolicy,
@@ -23,6 +24,7 @@ from icam_notification.domain.triggers import TRIGGERS, MessageKind, PlannedMess
 __all__ = [
     "FALLBACK_ORDER",
     "FINAL",
+    "OUTCOMES",
     "TRIGGERS",
     "AlreadyFinal",
     "Household",

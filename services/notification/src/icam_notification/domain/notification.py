@@ -18,6 +18,7 @@ from uuid import UUID
 
 from icam_contracts.enums import Channel, Language, RecipientKind
 from icam_contracts.events import NotificationFailed, NotificationSent
+from icam_kernel.decider import Aggregate
 
 NOTIFICATION_NAMESPACE: Final = UUID("2f3c1a4e-6b7d-5e8f-9a0b-1c2d3e4f5a6b")
 
@@ -146,3 +147,10 @@ def evolve(notification: Notification, event: NotificationSent | NotificationFai
         return replace(notification, status=Status.SENT, provider_reference=event.provider_reference)
     status = Status.RETRYING if event.will_retry else Status.FAILED
     return replace(notification, status=status, failures=notification.failures + 1, last_error=event.error)
+
+
+OUTCOMES: Final = Aggregate(
+    "notification", 0, lambda attempts, event, at: attempts + 1, lambda attempts: True
+)
+"""The notification's stream holds the outcomes of its attempts (the intent is the ledger's row):
+its state is how many were recorded (`icam_kernel.decider`)."""

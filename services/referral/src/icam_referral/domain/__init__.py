@@ -15,10 +15,11 @@ from icam_referral.domain.rules import (
     reject,
     withdraw,
 )
-from icam_referral.domain.state import OPEN, Household, Referral, ReferralStatus, evolve, fold
+from icam_referral.domain.state import OPEN, REFERRAL, Household, Referral, ReferralStatus, evolve, fold
 
 __all__ = [
     "OPEN",
+    "REFERRAL",
     "RETURN_RELEVANT_VULNERABILITIES",
     "AlreadyAcknowledged",
     "Household",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from functools import singledispatch
+from typing import Final
 from uuid import UUID
 
 from icam_contracts.base import Event
@@ -123,3 +124,22 @@ def fold(referral_id: UUID, events: Iterable[Event]) -> Referral:
     for event in events:
         state = evolve(event, state)
     return state
+
+
+class _ReferralStream:
+    """The referral stream's decider: a referral is `NEW` until its first event."""
+
+    kind = "referral"
+
+    def initial(self, stream_id: str) -> Referral:
+        return Referral(referral_id=UUID(stream_id))
+
+    def evolve(self, state: Referral, event: Event, occurred_at: datetime) -> Referral:
+        return evolve(event, state)
+
+    def exists(self, state: Referral) -> bool:
+        return state.status is not ReferralStatus.NEW
+
+
+REFERRAL: Final = _ReferralStream()
+"""The referral stream's decider (`icam_kernel.decider.Decider`)."""

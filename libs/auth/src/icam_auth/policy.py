@@ -1,0 +1,172 @@
+"""The route table: every operation of the platform, who may call it, and whether it returns
+personal data. The single source of authorisation by role (ADR 0005):
+
+* the gateway refuses a caller early with it, and audits the reads it marks as personal data;
+* every service builds its routes on `icam_kernel.routing.PolicyRouter`, which refuses at import
+  time a route the table does not list and checks the table's roles on every request.
+
+Finer rules that need the resource (a coach's region, the case assigned to them, a partner's own
+referrals, need-to-know vulnerability details) stay with the owning service.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from icam_auth.principal import Principal, Role
+
+COACHING = frozenset({Role.COACH, Role.TEAM_LEAD})
+READERS = frozenset({Role.COACH, Role.TEAM_LEAD, Role.ADMIN})
+LEADS = frozenset({Role.TEAM_LEAD})
+STATISTICS = frozenset({Role.OPS_VIEWER, Role.TEAM_LEAD, Role.ADMIN})
+PARTNERS = frozenset({Role.RETURN_PARTNER})
+AUDITORS = frozenset({Role.AUDITOR})
+
+
+@dataclass(frozen=True)
+class Route:
+    """One operation: method, path template (as the service declares it), owner, allowed roles."""
+
+    method: str
+    path: str
+    service: str
+    roles: frozenset[Role]
+    personal_data: bool
+    purpose: str
+    tags: tuple[str, ...] = field(default=())
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(re.sub(r"\{[^}/]+\}", "[^/]+", self.path))
+
+    def matches(self, method: str, path: str) -> bool:
+        return method == self.method and self.pattern.fullmatch(path) is not None
+
+    def allows(self, principal: Principal) -> bool:
+        return principal.role in self.roles
+
+
+def _r(method: str, path: str, service: str, roles: frozenset[Role], personal: bool, purpose: str) -> Route:
+    return Route(method, path, service, roles, personal, purpose)
+
+
+ROUTES: tuple[Route, ...] = (
+    # invitation service
+    _r("POST", "/invitations", "invitation", COACHING, False, "send an invitation"),
+    _r("GET", "/invitations", "invitation", READERS, True, "read invitations"),
+    _r("GET", "/invitations/{invitation_id}", "invitation", READERS, True, "read an invitation"),
+    _r(
+        "POST",
+        "/invitations/{invitation_id}/reschedule",
+        "invitation",
+        COACHING,
+        False,
+        "reschedule an invitation",
+    ),
+    _r("POST", "/invitations/{invitation_id}/cancel", "invitation", COACHING, False, "cancel an invitation"),
+    _r("POST", "/invitations/{invitation_id}/response", "invitation", COACHING, False, "record a response"),
+    _r("POST", "/appointment-requests", "invitation", COACHING, False, "record an appointment request"),
+    _r("GET", "/appointment-requests", "invitation", READERS, True, "read appointment requests"),
+    _r(
+        "GET",
+        "/appointment-requests/{request_id}",
+        "invitation",
+        READERS,
+        True,
+        "read an appointment request",
+    ),
+    _r(
+        "POST", "/appointment-requests/{request_id}/invite", "invitation", COACHING, False, "answer a request"
+    ),
+    _r("POST", "/appointment-requests/{request_id}/close", "invitation", COACHING, False, "close a request"),
+    _r("POST", "/desks/{desk}/visits", "invitation", COACHING, False, "register a walk-in visit"),
+    _r("GET", "/desks/{desk}/visits", "invitation", READERS, True, "read a desk's visit log"),
+    _r("GET", "/agenda/coaches/{coach_id}", "invitation", READERS, True, "read a coach's agenda"),
+    _r("GET", "/agenda/offices/{office}", "invitation", READERS, True, "read an office's agenda"),
+    _r("GET", "/stats/funnel", "invitation", STATISTICS, False, "read the invitation funnel"),
+    # case service
+    _r("POST", "/cases/{case_id}/interviews", "case", COACHING, False, "record an interview"),
+    _r(
+        "POST",
+        "/cases/{case_id}/dossier-elements/{element_id}/received",
+        "case",
+        COACHING,
+        False,
+        "receive an element",
+    ),
+    _r("POST", "/cases/{case_id}/vulnerabilities", "case", COACHING, False, "flag a vulnerability"),
+    _r("POST", "/cases/{case_id}/outcome", "case", COACHING, False, "decide an outcome"),
+    _r("POST", "/cases/{case_id}/suspend", "case", COACHING, False, "suspend a trajectory"),
+    _r("POST", "/cases/{case_id}/resume", "case", COACHING, False, "resume a trajectory"),
+    _r("POST", "/cases/{case_id}/close", "case", COACHING, False, "close a trajectory"),
+    _r("POST", "/cases/{case_id}/assign", "case", LEADS, False, "reassign a case"),
+    _r("POST", "/cases/{case_id}/transfer", "case", LEADS, False, "transfer a case"),
+    _r("GET", "/cases/{case_id}", "case", READERS, True, "read a case"),
+    _r("GET", "/cases/{case_id}/timeline", "case", READERS, True, "read a case's timeline"),
+    _r("GET", "/caseload", "case", READERS, True, "read a caseload"),
+    _r("GET", "/stats/outcomes", "case", STATISTICS, False, "read outcome statistics"),
+    # referral service
+    _r("GET", "/partners", "referral", COACHING | PARTNERS | STATISTICS, False, "read the partner catalogue"),
+    _r("GET", "/partners/{code}/inbox", "referral", PARTNERS | {Role.ADMIN}, True, "read a partner inbox"),
+    _r("GET", "/referrals", "referral", READERS, True, "read a case's referrals"),
+    _r("GET", "/referrals/{referral_id}", "referral", READERS | PARTNERS, True, "read a referral"),
+    _r("POST", "/referrals/{referral_id}/acknowledge", "referral", PARTNERS, False, "acknowledge a referral"),
+    _r("POST", "/referrals/{referral_id}/reject", "referral", PARTNERS, False, "reject a referral"),
+    _r("POST", "/referrals/{referral_id}/departure", "referral", PARTNERS, False, "record a departure"),
+    _r(
+        "POST",
+        "/referrals/{referral_id}/withdrawal",
+        "referral",
+        PARTNERS | COACHING,
+        False,
+        "record a withdrawal",
+    ),
+    _r("GET", "/stats/pipeline", "referral", STATISTICS, False, "read the referral pipeline"),
+    # notification service
+    _r("GET", "/notifications", "notification", READERS, True, "read notifications"),
+    _r("GET", "/notifications/{notification_id}", "notification", READERS, True, "read a notification"),
+    _r("GET", "/notifications/{notification_id}/pdf", "notification", READERS, True, "read a letter"),
+    _r("GET", "/stats/delivery", "notification", STATISTICS, False, "read delivery statistics"),
+    # the gateway's own routes (under /api)
+    _r("GET", "/views/caseload", "gateway", READERS, True, "coach caseload review"),
+    _r("GET", "/views/cases/{case_id}", "gateway", READERS, True, "case file review"),
+    _r("GET", "/views/partner-inbox", "gateway", PARTNERS, True, "partner inbox"),
+    _r("GET", "/views/kpis", "gateway", STATISTICS, False, "read operations indicators"),
+    _r("GET", "/audit", "gateway", AUDITORS, False, "read the audit log"),
+)
+
+
+class NoSuchRoute(LookupError):
+    """The platform has no such operation (404)."""
+
+
+class NotAllowed(PermissionError):
+    """The caller's role may not use this operation (403)."""
+
+
+def route_for(method: str, path: str) -> Route:
+    """The operation a concrete `method path` is (the gateway's forwarding)."""
+    for route in ROUTES:
+        if route.matches(method, path):
+            return route
+    raise NoSuchRoute(f"{method} {path}")
+
+
+def declared(service: str, method: str, path: str) -> Route:
+    """The row of the route a service declares (its path template, exactly)."""
+    for route in ROUTES:
+        if route.service == service and route.method == method and route.path == path:
+            return route
+    raise NoSuchRoute(f"{service}: {method} {path} is not in the route table (icam_auth.policy.ROUTES)")
+
+
+def authorise(principal: Principal, route: Route) -> Route:
+    """`route` if `principal` may call it; NotAllowed (403) otherwise."""
+    if not route.allows(principal):
+        allowed = ", ".join(sorted(r.value for r in route.roles))
+        raise NotAllowed(
+            f"role {principal.role.value} is not allowed to {route.purpose} (allowed: {allowed})"
+        )
+    return route
