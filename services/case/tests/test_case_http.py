@@ -324,3 +324,76 @@ async def test_rebuilt_read_models_equal_the_live_ones(case_app):
 async def test_the_service_is_ready_when_database_and_broker_answer(case_app):
     ready = await case_app.client.get("/health/ready")
     assert ready.status_code == 200, ready.text
+
+
+async def test_an_interview_sent_twice_with_the_same_id_is_recorded_once(case_app):
+    case_id = await open_case(case_app)
+    body = interview(interview_id=str(uuid.uuid4()))
+
+    first = await case_app.client.post(f"/cases/{case_id}/interviews", json=body, headers=case_app.headers())
+    again = await case_app.client.post(f"/cases/{case_id}/interviews", json=body, headers=case_app.headers())
+    case = (await case_app.client.get(f"/cases/{case_id}", headers=case_app.headers())).json()
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert case["interviews_held"] == 1
+
+
+async def test_the_same_interview_id_with_another_interview_is_refused(case_app):
+    case_id = await open_case(case_app)
+    interview_id = str(uuid.uuid4())
+    await case_app.client.post(
+        f"/cases/{case_id}/interviews", json=interview(interview_id=interview_id), headers=case_app.headers()
+    )
+
+    other = await case_app.client.post(
+        f"/cases/{case_id}/interviews",
+        json=interview(kind="follow_up", interview_id=interview_id),
+        headers=case_app.headers(),
+    )
+
+    assert other.status_code == 422
+    assert other.json()["type"] == "urn:icam:problem:idempotency-key-reused"
+    assert other.json()["field"] == "interview_id"
+
+
+async def test_an_idempotency_key_makes_any_command_safe_to_retry(case_app):
+    case_id = await open_case(case_app)
+    headers = case_app.headers() | {"Idempotency-Key": str(uuid.uuid4())}
+    await case_app.client.post(f"/cases/{case_id}/interviews", json=interview(), headers=case_app.headers())
+
+    first = await case_app.client.post(
+        f"/cases/{case_id}/suspend", json={"reason": "public_order"}, headers=headers
+    )
+    again = await case_app.client.post(
+        f"/cases/{case_id}/suspend", json={"reason": "public_order"}, headers=headers
+    )
+
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+
+
+async def test_malformed_json_is_a_problem_naming_line_and_column(case_app):
+    case_id = await open_case(case_app)
+
+    response = await case_app.client.post(
+        f"/cases/{case_id}/suspend",
+        content=b'{\n  "reason": "public_order",\n  oops\n}',
+        headers=case_app.headers() | {"content-type": "application/json"},
+    )
+
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["type"] == "urn:icam:problem:malformed-json"
+    assert (problem["line"], problem["column"]) == (3, 3)
+
+
+async def test_a_page_offset_past_any_integer_is_a_422_problem(case_app):
+    response = await case_app.client.get(
+        "/caseload", params={"offset": "9223372036854775808"}, headers=case_app.headers()
+    )
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["field"] == "query.offset"

@@ -41,6 +41,7 @@ def fake_case_service() -> FastAPI:
             "request_id": request.headers["x-request-id"],
             "journey": request.headers.get("x-correlation-id"),
             "auth": request.headers["authorization"][:7],
+            "purpose": request.headers.get("x-purpose", "").encode("latin-1").decode("utf-8"),
         }
 
     @app.get("/caseload")
@@ -194,3 +195,65 @@ async def test_a_clients_journey_id_is_passed_on_unchanged(
     headers = bearer(issuer, COACH) | {"x-correlation-id": journey}
     response = await gateway.get("/api/cases/c-42", headers=headers)
     assert response.json()["journey"] == journey
+
+
+async def test_a_french_purpose_is_passed_on_and_audited_intact(
+    gateway: httpx.AsyncClient, issuer: LocalIssuer
+) -> None:
+    purpose = "révision du dossier — préparation de l'entretien"
+    headers = bearer(issuer, COACH) | {"x-purpose": purpose.encode()}
+
+    response = await gateway.get("/api/cases/c-43", headers=headers)
+
+    assert response.status_code == 200 and response.json()["purpose"] == purpose
+    [entry] = (await gateway.get("/api/audit", headers=bearer(issuer, AUDITOR))).json()
+    assert entry["purpose"] == purpose
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "kind"),
+    [
+        ("/api/cases/%00", 400, "invalid-path"),
+        ("/api/cases/a%0Ab", 400, "invalid-path"),
+        ("/api/cases/" + "x" * 9000, 414, "uri-too-long"),
+        ("/api/no-such-route", 404, "not-found"),
+        ("/no-such-page", 404, "not-found"),
+    ],
+)
+async def test_what_a_client_sends_is_never_a_5xx(
+    gateway: httpx.AsyncClient, issuer: LocalIssuer, path: str, status: int, kind: str
+) -> None:
+    response = await gateway.get(path, headers=bearer(issuer, COACH))
+
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == f"urn:icam:problem:{kind}"
+
+
+async def test_a_body_over_the_limit_is_a_413_problem(
+    gateway: httpx.AsyncClient, issuer: LocalIssuer
+) -> None:
+    response = await gateway.post(
+        "/api/invitations", content=b"{" + b" " * (2 * 1024 * 1024) + b"}", headers=bearer(issuer, COACH)
+    )
+
+    assert response.status_code == 413
+    assert response.json()["type"] == "urn:icam:problem:payload-too-large"
+
+
+async def test_a_journey_id_that_is_not_a_uuid_is_refused(
+    gateway: httpx.AsyncClient, issuer: LocalIssuer
+) -> None:
+    headers = bearer(issuer, COACH) | {"x-correlation-id": "j" * 16_000}
+
+    response = await gateway.get("/api/cases/c-42", headers=headers)
+
+    assert response.status_code == 422 and response.json()["field"] == "X-Correlation-Id"
+
+
+async def test_the_auditor_reads_the_audit_log_and_nothing_else(
+    gateway: httpx.AsyncClient, issuer: LocalIssuer
+) -> None:
+    for path in ("/api/views/caseload", "/api/cases/c-42", "/api/views/kpis", "/api/stats/outcomes"):
+        response = await gateway.get(path, headers=bearer(issuer, AUDITOR))
+        assert response.status_code == 403, path

@@ -357,3 +357,80 @@ async def test_an_interview_held_marks_the_invitation_honoured(env: dict[str, An
     assert honoured[0]["correlation_id"] == sent["correlation_id"]
     assert len(await _events(env["db"], "InvitationHonoured")) == 1
     assert json.loads(json.dumps(honoured[0]["data"]))["interview_id"] == str(held.interview_id)
+
+
+ARABIC_INDIC_1000 = "\u0661\u0660\u0660\u0660"  # "1000" in Arabic-Indic digits
+
+
+def member(**changes: Any) -> dict[str, Any]:
+    contact = {"postal_address": {**ADDRESS, **changes.pop("address", {})}, **changes.pop("contact", {})}
+    return {**ADULT, "contact": contact, **changes}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"address": {"postal_code": ARABIC_INDIC_1000}}, "members.0.contact.postal_address.postal_code"),
+        ({"address": {"postal_code": "999"}}, "members.0.contact.postal_address.postal_code"),
+        ({"contact": {"email": "not-an-email"}}, "members.0.contact.email"),
+        ({"contact": {"phone": "12"}}, "members.0.contact.phone"),
+        ({"birth_date": "2999-01-01"}, "members.0.birth_date"),
+        ({"given_name": "A" * 101}, "members.0.given_name"),
+        ({"family_name": "Example\u0000"}, "members.0.family_name"),
+    ],
+)
+async def test_what_would_reach_a_letter_is_checked_and_named(
+    env: dict[str, Any], changes: dict[str, Any], field: str
+) -> None:
+    coach = env["tokens"].header("coach-1", Role.COACH)
+    async with running(env["settings"]) as http:
+        refused = await http.post(
+            "/invitations", json={**invitation(slot()), "members": [member(**changes)]}, headers=coach
+        )
+
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["field"] == field
+    assert (
+        ARABIC_INDIC_1000 not in refused.text and "not-an-email" not in refused.text
+    )  # the value typed is not echoed
+
+
+async def test_a_postal_code_is_trimmed_and_a_phone_kept_in_e164(env: dict[str, Any]) -> None:
+    coach = env["tokens"].header("coach-1", Role.COACH)
+    person = member(
+        address={"postal_code": " 1000\n"}, contact={"phone": "0470 12 34 56", "email": " A@Example.org "}
+    )
+    async with running(env["settings"]) as http:
+        sent = await http.post(
+            "/invitations", json={**invitation(slot()), "members": [person]}, headers=coach
+        )
+        messages = await read_topic(env["kafka"], env["topic"], 1)
+
+    assert sent.status_code == 201, sent.text
+    contact = messages[0]["value"]["data"]["members"][0]["contact"]
+    assert contact["postal_address"]["postal_code"] == "1000"
+    assert (contact["phone"], contact["email"]) == ("+32470123456", "A@example.org")
+
+
+async def test_an_interview_more_than_a_year_ahead_is_refused(env: dict[str, Any]) -> None:
+    coach = env["tokens"].header("coach-1", Role.COACH)
+    async with running(env["settings"]) as http:
+        refused = await http.post(
+            "/invitations", json=invitation(datetime(9999, 3, 10, 10, tzinfo=BRUSSELS)), headers=coach
+        )
+
+    assert refused.status_code == 422
+    assert refused.json()["type"] == "urn:icam:problem:slot-too-late"
+
+
+async def test_an_invitation_retried_with_its_id_answers_the_first_result(env: dict[str, Any]) -> None:
+    coach = env["tokens"].header("coach-1", Role.COACH)
+    body = invitation(slot(), invitation_id=str(uuid.uuid4()))
+    async with running(env["settings"]) as http:
+        first = await http.post("/invitations", json=body, headers=coach)
+        again = await http.post("/invitations", json=body, headers=coach)
+        other = await http.post("/invitations", json={**body, "channels": ["email"]}, headers=coach)
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    assert other.status_code == 422 and other.json()["field"] == "invitation_id"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -19,6 +19,7 @@ from icam_contracts.enums import (
 )
 from icam_kernel.application import CommandResult
 from icam_kernel.http_commands import CommandAccepted
+from icam_kernel.inputs import Code, Label, Note, Subject
 
 T = TypeVar("T")
 CASE_ID = "9a4b6c2d-1e3f-4a5b-8c7d-0e1f2a3b4c5d"
@@ -28,10 +29,13 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+PersonId = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[0-9A-Za-z./\-]+$")]
+
+
 class MissingElementIn(Body):
-    person_id: str = Field(min_length=1, max_length=50, examples=["8123456"])
+    person_id: PersonId = Field(examples=["8123456"])
     element: DossierElementKind = Field(examples=["travel_document"])
-    description: str | None = Field(default=None, max_length=500, examples=["copy of passport, all pages"])
+    description: Label | None = Field(default=None, examples=["copy of passport, all pages"])
     due_on: date | None = Field(default=None, examples=["2026-04-01"])
 
 
@@ -43,17 +47,19 @@ class InterviewIn(Body):
     )
     kind: InterviewKind = Field(examples=["intake"])
     language: Language = Field(examples=["fr"])
-    attendees: list[str] = Field(
-        min_length=1, description="Dossier references present.", examples=[["8123456"]]
+    attendees: list[PersonId] = Field(
+        min_length=1, max_length=20, description="Dossier references present.", examples=[["8123456"]]
     )
     interpreter_present: bool = Field(examples=[True])
     interpreter_language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$", examples=["ar"])
-    topics: list[str] = Field(default_factory=list, examples=[["legal situation", "return options"]])
-    notes: str | None = Field(default=None, max_length=4000, examples=["passport copy still missing"])
+    topics: list[Label] = Field(
+        default_factory=list, max_length=20, examples=[["legal situation", "return options"]]
+    )
+    notes: Note | None = Field(default=None, examples=["passport copy still missing"])
     duration_minutes: int | None = Field(default=None, ge=1, le=600, examples=[60])
     invitation_id: UUID | None = Field(default=None, examples=["7c9e6679-7425-40de-944b-e07fc1f90ae7"])
-    office: str | None = Field(default=None, examples=["brussels"])
-    missing_elements: list[MissingElementIn] = Field(default_factory=list)
+    office: Code | None = Field(default=None, examples=["brussels"])
+    missing_elements: list[MissingElementIn] = Field(default_factory=list, max_length=20)
     interview_id: UUID | None = Field(default=None, description="Give one to make retries idempotent.")
 
 
@@ -61,17 +67,11 @@ class OutcomeIn(Body):
     """An outcome communicated to the household; to decide again, name the decision revised and why."""
 
     outcome: Outcome = Field(examples=["return_accepted"])
-    rationale: str = Field(
-        min_length=1, max_length=4000, examples=["no ground for a stay application in the file"]
-    )
-    communicated: str = Field(
-        min_length=1,
-        max_length=4000,
-        examples=["voluntary return programme and reintegration support explained"],
-    )
+    rationale: Note = Field(examples=["no ground for a stay application in the file"])
+    communicated: Note = Field(examples=["voluntary return programme and reintegration support explained"])
     communicated_in: Language = Field(examples=["fr"])
     consent_to_referral: bool | None = Field(default=None, description="Required for return_accepted.")
-    preferred_partner: str | None = Field(default=None, examples=["fedasil"])
+    preferred_partner: Code | None = Field(default=None, examples=["fedasil"])
     procedure_explained: bool | None = Field(
         default=None, description="Required (true) for legal_stay_possible."
     )
@@ -80,15 +80,19 @@ class OutcomeIn(Body):
     )
     stay_procedure_started: bool = Field(default=False, description="Outcome A: the person already applied.")
     revises_decision_id: UUID | None = Field(default=None)
-    revision_reason: str | None = Field(default=None, max_length=2000)
+    revision_reason: Note | None = Field(default=None)
     interview_id: UUID | None = Field(default=None)
-    expected_version: int | None = Field(default=None, ge=1, description="Refuse (409) if the case moved on.")
+    expected_version: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="Refuse (409) if the case moved on."
+    )
 
 
 class VulnerabilityIn(Body):
-    person_id: str = Field(min_length=1, max_length=50, examples=["8123457"])
-    categories: list[VulnerabilityCategory] = Field(min_length=1, examples=[["serious_illness"]])
-    details: str | None = Field(default=None, max_length=2000, examples=["needs a ground-floor room"])
+    person_id: PersonId = Field(examples=["8123457"])
+    categories: list[VulnerabilityCategory] = Field(
+        min_length=1, max_length=10, examples=[["serious_illness"]]
+    )
+    details: Note | None = Field(default=None, examples=["needs a ground-floor room"])
 
 
 class SuspendIn(Body):
@@ -96,22 +100,22 @@ class SuspendIn(Body):
 
 
 class ResumeIn(Body):
-    note: str | None = Field(default=None, max_length=500, examples=["stay procedure rejected"])
+    note: Label | None = Field(default=None, examples=["stay procedure rejected"])
 
 
 class CloseIn(Body):
     reason: ClosureReason = Field(examples=["lost_contact"])
-    reason_text: str | None = Field(default=None, max_length=2000, examples=["moved abroad"])
+    reason_text: Note | None = Field(default=None, examples=["moved abroad"])
 
 
 class AssignIn(Body):
-    coach_id: str = Field(min_length=1, max_length=200, examples=["coach-4712"])
+    coach_id: Subject = Field(examples=["coach-4712"])
 
 
 class TransferIn(Body):
-    to_region: str = Field(min_length=1, examples=["liege"])
-    to_office: str = Field(min_length=1, examples=["liege"])
-    reason: str | None = Field(default=None, max_length=500, examples=["moved house"])
+    to_region: Code = Field(examples=["liege"])
+    to_office: Code = Field(examples=["liege"])
+    reason: Label | None = Field(default=None, examples=["moved house"])
 
 
 class ElementReceivedIn(Body):

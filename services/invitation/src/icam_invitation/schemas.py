@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Final
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from icam_contracts.enums import (
     AppointmentRequestResolution,
@@ -18,7 +17,18 @@ from icam_contracts.enums import (
     VulnerabilityCategory,
 )
 from icam_contracts.events.invitation import WalkInOutcome
-from icam_contracts.personal_data import ContactDetails, PersonalData
+from icam_contracts.personal_data import ContactDetails, PersonalData, PostalAddress
+from icam_kernel.inputs import (
+    BirthDate,
+    Code,
+    Email,
+    Label,
+    Name,
+    Phone,
+    Subject,
+    belgian_postal_code,
+    foreign_postal_code,
+)
 
 ADDRESS: Final = {
     "street": "Rue Haute",
@@ -41,23 +51,62 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class AddressIn(_Body):
+    """A postal address as typed: a Belgian postal code is four digits 1000-9999."""
+
+    street: Name = Field(examples=["Rue Haute"])
+    house_number: str = Field(min_length=1, max_length=20, pattern=r"^[0-9A-Za-z /\-]+$", examples=["120"])
+    box: str | None = Field(default=None, max_length=20, pattern=r"^[0-9A-Za-z /\-]+$", examples=["3"])
+    country: str = Field(default="BE", pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.")
+    postal_code: str = Field(max_length=16, examples=["1000"])
+    municipality: Name = Field(examples=["Bruxelles"])
+
+    @field_validator("postal_code")
+    @classmethod
+    def _postal_code(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("country", "BE") == "BE":
+            return belgian_postal_code(value)
+        return foreign_postal_code(value)
+
+    def contract(self) -> PostalAddress:
+        return PostalAddress(**self.model_dump())
+
+
+class ContactIn(_Body):
+    """How the person can be reached; e-mail and phone are checked (phone kept in E.164)."""
+
+    postal_address: AddressIn | None = None
+    email: Email | None = Field(default=None, examples=["a.example@example.org"])
+    phone: Phone | None = Field(default=None, examples=["+32470123456"])
+
+    def contract(self) -> ContactDetails:
+        address = self.postal_address.contract() if self.postal_address else None
+        return ContactDetails(postal_address=address, email=self.email, phone=self.phone)
+
+
 class MemberIn(_Body):
     """A household member: their role and personal data (the dossier reference is ``person_id``)."""
 
     role: MemberRole = Field(examples=["adult"])
-    person_id: str = Field(min_length=1, max_length=50, description="Immigration Office dossier reference.")
-    given_name: str | None = None
-    family_name: str | None = None
-    birth_date: date | None = None
+    person_id: str = Field(
+        min_length=1,
+        max_length=50,
+        pattern=r"^[0-9A-Za-z./\-]+$",
+        description="Immigration Office dossier reference.",
+    )
+    given_name: Name | None = None
+    family_name: Name | None = None
+    birth_date: BirthDate | None = None
     nationality: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     preferred_language: Language | None = None
-    contact: ContactDetails | None = None
-    vulnerabilities: tuple[VulnerabilityCategory, ...] = ()
+    contact: ContactIn | None = None
+    vulnerabilities: tuple[VulnerabilityCategory, ...] = Field(default=(), max_length=10)
 
     def personal_data(self) -> PersonalData:
         """The contract's per-person object; the role becomes ``is_minor``."""
-        fields = self.model_dump(exclude={"role"})
-        return PersonalData(**fields, is_minor=self.role is MemberRole.MINOR)
+        fields = self.model_dump(exclude={"role", "contact"})
+        contact = self.contact.contract() if self.contact else None
+        return PersonalData(**fields, contact=contact, is_minor=self.role is MemberRole.MINOR)
 
 
 def personal_data(members: list[MemberIn]) -> tuple[PersonalData, ...]:
@@ -69,9 +118,9 @@ class SlotIn(_Body):
     """When and how to invite: the slot, the channels, optionally the coach, office and language."""
 
     appointment_at: AwareDatetime = Field(examples=["2026-03-11T10:00:00+01:00"])
-    channels: list[Channel] = Field(min_length=1, examples=[["postal_letter", "email"]])
-    coach_id: str | None = Field(default=None, description="Defaults to the calling coach.")
-    office: str | None = Field(default=None, description="Defaults to the office serving the postal code.")
+    channels: list[Channel] = Field(min_length=1, max_length=3, examples=[["postal_letter", "email"]])
+    coach_id: Subject | None = Field(default=None, description="Defaults to the calling coach.")
+    office: Code | None = Field(default=None, description="Defaults to the office serving the postal code.")
     language: Language | None = Field(
         default=None, description="Defaults to the preferred language if offered."
     )
@@ -96,9 +145,9 @@ class SendInvitationIn(SlotIn):
 
     household_id: UUID | None = Field(default=None, description="Given at first contact; new if absent.")
     invitation_id: UUID | None = Field(default=None, description="Client-chosen id (retries); new if absent.")
-    members: list[MemberIn] = Field(min_length=1)
+    members: list[MemberIn] = Field(min_length=1, max_length=20)
     entry_channel: EntryChannel = EntryChannel.INVITATION_LETTER
-    attempt: int = Field(default=1, ge=1)
+    attempt: int = Field(default=1, ge=1, le=100)
     previous_invitation_id: UUID | None = None
 
 
@@ -120,15 +169,13 @@ class RescheduleIn(_Body):
 
     appointment_at: AwareDatetime
     requested_by_person: bool = False
-    reason: str | None = Field(default=None, max_length=200)
+    reason: Label | None = None
 
 
 class CancelIn(_Body):
     """Withdraw the invitation."""
 
-    reason: str = Field(
-        min_length=1, max_length=200, examples=["household already coached in another region"]
-    )
+    reason: Label = Field(examples=["household already coached in another region"])
 
 
 class ResponseIn(_Body):
@@ -159,23 +206,25 @@ class AppointmentRequestIn(_Body):
     request_id: UUID | None = None
     entry_channel: EntryChannel = Field(examples=["helpline_email"])
     language: Language
-    region: str | None = Field(default=None, description="Defaults to the region of the postal code, if any.")
-    members: list[MemberIn] = Field(min_length=1)
-    subject: str | None = Field(default=None, max_length=200)
+    region: Code | None = Field(
+        default=None, description="Defaults to the region of the postal code, if any."
+    )
+    members: list[MemberIn] = Field(min_length=1, max_length=20)
+    subject: Label | None = None
 
 
 class InviteIn(SlotIn):
     """Answer a request with an invitation (members default to the request's)."""
 
     invitation_id: UUID | None = None
-    members: list[MemberIn] | None = None
+    members: list[MemberIn] | None = Field(default=None, min_length=1, max_length=20)
 
 
 class CloseRequestIn(_Body):
     """Close a request without an invitation."""
 
     resolution: AppointmentRequestResolution = Field(examples=["answered_without_appointment"])
-    reason: str = Field(min_length=1, max_length=200, examples=["information given by phone"])
+    reason: Label = Field(examples=["information given by phone"])
 
 
 class WalkInIn(_Body):
@@ -190,9 +239,9 @@ class WalkInIn(_Body):
 
     household_id: UUID | None = None
     visit_id: UUID | None = None
-    members: list[MemberIn] = Field(min_length=1)
+    members: list[MemberIn] = Field(min_length=1, max_length=20)
     outcome: WalkInOutcome
-    coach_id: str | None = None
+    coach_id: Subject | None = None
     language: Language | None = None
     invitation: SlotIn | None = Field(default=None, description="Required when the outcome is an invitation.")
 

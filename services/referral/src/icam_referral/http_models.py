@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -22,6 +22,7 @@ class _Body(BaseModel):
     expected_version: int | None = Field(
         default=None,
         ge=1,
+        le=2**31 - 1,
         description="The referral version the caller saw; 409 when it moved on.",
         examples=[1],
     )
@@ -59,9 +60,10 @@ class Departure(_Body):
     reintegration_support: bool = Field(
         description="Whether reintegration support was granted.", examples=[True]
     )
-    person_ids: list[str] | None = Field(
+    person_ids: list[Annotated[str, Field(min_length=1, max_length=50)]] | None = Field(
         default=None,
         min_length=1,
+        max_length=20,
         description="Dossier references of the members who left; all members when omitted.",
         examples=[["8123456", "8123457"]],
     )
