@@ -1,0 +1,162 @@
+"""The route table is the single source of who may call what (icam_auth.policy.ROUTES): generated
+from it, these walk every row against the platform as processes.
+
+* every row is an operation its service really has, and every service operation is a row;
+* each role is allowed or refused the same way by the owning service (called directly) and by the
+  gateway — the system token and the auditor read no personal data anywhere;
+* every read of personal data through the gateway writes an audit row.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from icam_auth import Principal, Role
+from icam_auth.policy import ROUTES, Route
+from icam_platform.journeys import (
+    Gateway,
+    coach,
+    decide_outcome,
+    eventually,
+    hold_interview,
+    household,
+    open_case_of,
+    partner,
+    referral_in_inbox,
+    send_invitation,
+    soon,
+)
+from icam_testing.platform_under_test import PlatformUnderTest
+
+pytestmark = pytest.mark.e2e
+
+EVERYONE = (
+    Principal("coach-table", Role.COACH, region="brussels"),
+    Principal("lead-table", Role.TEAM_LEAD, region="brussels"),
+    Principal("fedasil-table", Role.RETURN_PARTNER, organisation="fedasil"),
+    Principal("ops-table", Role.OPS_VIEWER),
+    Principal("audit-table", Role.AUDITOR),
+    Principal("admin-table", Role.ADMIN),
+    Principal("icam-batch", Role.SYSTEM),
+)
+NON_OPERATIONS = re.compile(r"^/(health|metrics|docs|redoc|openapi|\.well-known)")
+
+
+def fill(route: Route, principal: Principal, ids: dict[str, str] | None = None) -> str:
+    """A concrete path of `route`: unknown ids (so nothing is found), or the journey's `ids`."""
+    known = {
+        "desk": "brussels_pacheco",
+        "office": "brussels",
+        "code": "fedasil",
+        "coach_id": principal.subject,
+    }
+    known |= ids or {}
+    return re.sub(r"\{([^}]+)\}", lambda m: known.get(m.group(1), str(uuid.uuid4())), route.path)
+
+
+def url_of(platform: PlatformUnderTest, route: Route) -> str:
+    if route.service == "gateway":
+        return platform.gateway_url + "/api"
+    return next(s.url for s in platform.services if s.name == route.service)
+
+
+async def status_of(
+    client: httpx.AsyncClient, platform: PlatformUnderTest, principal: Principal, url: str, route: Route
+) -> int:
+    headers = {
+        "authorization": f"Bearer {platform.token(principal.role, principal.subject, principal.region, principal.organisation)}"
+    }
+    response = await client.request(
+        route.method, url, json={} if route.method == "POST" else None, headers=headers
+    )
+    return response.status_code
+
+
+async def test_every_row_is_an_operation_of_its_service_and_every_operation_a_row(
+    platform_under_test: PlatformUnderTest,
+) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        for service in platform_under_test.services:
+            document = (await client.get(f"{service.url}/openapi.json")).json()
+            declared = {
+                (method.upper(), path)
+                for path, operations in document["paths"].items()
+                for method in operations
+                if not NON_OPERATIONS.match(path) and not path.startswith("/api/{path")
+            }
+            prefix = "/api" if service.name == "gateway" else ""
+            rows = {(r.method, prefix + r.path) for r in ROUTES if r.service == service.name}
+            assert declared == rows, service.name
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
+async def test_each_role_is_allowed_or_refused_alike_by_the_service_and_the_gateway(
+    platform_under_test: PlatformUnderTest, route: Route
+) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        for principal in EVERYONE:
+            path = fill(route, principal)
+            at_service = await status_of(
+                client, platform_under_test, principal, url_of(platform_under_test, route) + path, route
+            )
+            at_gateway = await status_of(
+                client, platform_under_test, principal, platform_under_test.gateway_url + "/api" + path, route
+            )
+            refused = principal.role not in route.roles
+            assert (at_service == 403) is refused, f"{principal.role}: service answered {at_service}"
+            assert (at_gateway == 403) is refused, f"{principal.role}: gateway answered {at_gateway}"
+
+
+async def test_every_read_of_personal_data_through_the_gateway_is_audited(
+    gateway: Gateway, platform_under_test: PlatformUnderTest
+) -> None:
+    me, fedasil = coach("coach-audited", "brussels"), partner("fedasil-audited", "fedasil")
+    home = household()
+    sent = await send_invitation(gateway, me, home, at=soon(30), channels=("postal_letter", "email"))
+    case = await open_case_of(gateway, me, home)
+    await hold_interview(gateway, me, case["case_id"], home)
+    await decide_outcome(
+        gateway, me, case["case_id"], "return_accepted", consent_to_referral=True, preferred_partner="fedasil"
+    )
+    referral = await referral_in_inbox(gateway, fedasil, case["case_id"])
+    letter = await eventually(
+        lambda: _letter(gateway, me, case["case_id"]), what="the invitation letter", timeout=30
+    )
+    request = await gateway.post(
+        me,
+        "/api/appointment-requests",
+        {"entry_channel": "helpline_phone", "language": "fr", "members": home.members},
+    )
+    ids = {
+        "case_id": case["case_id"],
+        "invitation_id": sent["stream_id"],
+        "request_id": request["stream_id"],
+        "referral_id": referral["referral_id"],
+        "notification_id": letter,
+    }
+    today = datetime.now(UTC).date().isoformat()
+    params = {"day": today, "case_id": case["case_id"], "household_id": home.household_id}
+    readers = {Role.RETURN_PARTNER: fedasil, Role.COACH: me}
+
+    for route in (r for r in ROUTES if r.personal_data):
+        who = readers[Role.RETURN_PARTNER] if Role.COACH not in route.roles else me
+        path = "/api" + fill(route, who, ids)
+        purpose = f"audit check {uuid.uuid4().hex[:8]}"
+        response = await gateway.call(who, "GET", path, params=params, purpose=purpose)
+        assert response.status_code == 200, f"{path}: {response.status_code} {response.text[:200]}"
+        log = await gateway.get(
+            Principal("audit-1", Role.AUDITOR), "/api/audit", subject=who.subject, limit=20
+        )
+        assert any(e["purpose"] == purpose for e in log), f"no audit row for {path}"
+
+
+async def _letter(gateway: Gateway, me: Principal, case_id: str) -> str | None:
+    page = await gateway.get(me, "/api/notifications", case_id=case_id)
+    letters = [n for n in page["items"] if n["channel"] == "postal_letter" and n["status"] == "sent"]
+    return letters[0]["notification_id"] if letters else None
