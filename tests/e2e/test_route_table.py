@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 import pytest
@@ -69,9 +68,8 @@ def url_of(platform: PlatformUnderTest, route: Route) -> str:
 async def status_of(
     client: httpx.AsyncClient, platform: PlatformUnderTest, principal: Principal, url: str, route: Route
 ) -> int:
-    headers = {
-        "authorization": f"Bearer {platform.token(principal.role, principal.subject, principal.region, principal.organisation)}"
-    }
+    token = platform.token(principal.role, principal.subject, principal.region, principal.organisation)
+    headers = {"authorization": f"Bearer {token}"}
     response = await client.request(
         route.method, url, json={} if route.method == "POST" else None, headers=headers
     )

@@ -172,7 +172,11 @@ def health_router(checks: Mapping[str, HealthCheck], timeout: float = 2.0) -> AP
         body = {"status": "ok" if healthy else "unavailable", "checks": status}
         return JSONResponse(body, status_code=200 if healthy else 503)
 
-    @router.get("/metrics")
+    @router.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}, "description": "Prometheus"}},
+    )
     async def metrics() -> Response:
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -109,3 +109,23 @@ Subject = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0
 Email = Annotated[str, BeforeValidator(_trimmed), Field(max_length=254), AfterValidator(_email)]
 Phone = Annotated[str, BeforeValidator(_trimmed), Field(max_length=32), AfterValidator(_phone)]
 BirthDate = Annotated[date, AfterValidator(_birth_date)]
+
+
+def _plausible_day(value: date) -> date:
+    if not 1900 <= value.year <= 2999:
+        raise ValueError("a date between the years 1900 and 2999")
+    return value
+
+
+def _plausible_moment(value: datetime) -> datetime:
+    if not 1900 <= value.year <= 2999:
+        raise ValueError("a time between the years 1900 and 2999")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_plausible_day)]
+"""A calendar day a query asks about (agendas, statistics): between 1900 and 2999, so that no
+time-zone arithmetic on it can overflow."""
+
+Moment = Annotated[datetime, AfterValidator(_plausible_moment)]
+"""A point in time a query asks about (`as_of`, `due_before`, `since`): between 1900 and 2999."""

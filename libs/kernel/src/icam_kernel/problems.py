@@ -138,6 +138,12 @@ def _subclasses(root: type[DomainError]) -> list[type[DomainError]]:
     return found
 
 
+def _first_sentence(doc: str | None) -> str:
+    paragraph = " ".join((doc or "").strip().split("\n\n")[0].split())
+    end = paragraph.find(". ")
+    return paragraph if end < 0 else paragraph[: end + 1]
+
+
 def catalogue() -> list[ProblemType]:
     """The kernel's kinds and every domain refusal imported so far, one per kind, sorted."""
     kinds = {p.kind: p for p in KERNEL}
@@ -145,7 +151,7 @@ def catalogue() -> list[ProblemType]:
     for cls in classes:
         if cls.code in kinds:
             continue
-        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.title
+        doc = _first_sentence(cls.__doc__) or cls.title
         owner = cls.__module__.split(".")[0].removeprefix("icam_")
         kinds[cls.code] = ProblemType(cls.code, cls.status, cls.title, doc, owner)
     return sorted(kinds.values(), key=lambda p: (p.owner != "kernel", p.owner, p.status, p.kind))

@@ -52,7 +52,6 @@ class CaseSettings:
     legal_basis: str = DEFAULT_LEGAL_BASIS
     policy_version: str = DEFAULT_POLICY_VERSION
     default_region: str = "brussels"
-    max_page_size: int = 200
     read_your_writes_timeout: float = 2.0
     reference: ReferenceData = field(default_factory=load_reference_data)
 
@@ -68,7 +67,6 @@ class CaseSettings:
             legal_basis=env.get("CASE_LEGAL_BASIS", DEFAULT_LEGAL_BASIS),
             policy_version=env.get("CASE_POLICY_VERSION", DEFAULT_POLICY_VERSION),
             default_region=env.get("CASE_DEFAULT_REGION", "brussels"),
-            max_page_size=int(env.get("CASE_MAX_PAGE_SIZE", "200")),
         )
 
     def office_for(self, region: str, office: str | None = None) -> str:

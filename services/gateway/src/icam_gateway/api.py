@@ -6,7 +6,6 @@ it, like every service's routes; forwarded calls are authorised row by row in `p
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,6 +17,7 @@ from icam_gateway import audit, policy, proxy, views
 from icam_gateway.runtime import Runtime, runtime
 from icam_kernel.http import problem
 from icam_kernel.http_queries import MAX_OFFSET
+from icam_kernel.inputs import Moment
 from icam_kernel.routing import PolicyRouter
 
 router = PolicyRouter("gateway", prefix="/api")
@@ -85,7 +85,7 @@ async def audit_log(
     _: CurrentPrincipal,
     subject: Text = None,
     path_contains: Text = None,
-    since: datetime | None = None,
+    since: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
@@ -97,9 +97,9 @@ async def audit_log(
 @forwarding.api_route(
     "/api/{path:path}",
     methods=["GET", "POST"],
-    tags=["services"],
     summary="Forwarded to the owning service",
     description=_route_table(),
+    include_in_schema=False,  # each forwarded operation is in the composed document instead
 )
 async def forward(path: str, request: Request, principal: CurrentPrincipal, rt: RuntimeDep) -> Response:
     upstream_path = "/" + path

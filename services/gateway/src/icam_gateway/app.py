@@ -14,7 +14,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
 from icam_auth.fastapi import install_verifier
-from icam_gateway import api, audit, policy, proxy
+from icam_gateway import api, audit, openapi_document, policy, proxy
 from icam_gateway.config import GatewaySettings
 from icam_gateway.runtime import Runtime
 from icam_kernel.guard import Limits, RequestGuard
@@ -55,7 +55,17 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     install_problem_handlers(app)
     _add_error_handlers(app)
     document_problems(app)
+    _serve_composed_document(app)
     return app
+
+
+def _serve_composed_document(app: FastAPI) -> None:
+    """`/openapi.json` is every operation the gateway serves (services' and its own), composed
+    from the route table and committed (`openapi_document`); the gateway's own part stays at
+    `app.state.own_openapi` for the composition."""
+    own = app.openapi
+    app.state.own_openapi = own
+    app.openapi = lambda: openapi_document.committed() or own()  # type: ignore[method-assign]
 
 
 def _add_platform_routes(app: FastAPI, settings: GatewaySettings) -> None:

@@ -21,12 +21,13 @@ from icam_invitation.schemas import Page
 from icam_kernel.application import Application
 from icam_kernel.errors import NotFound
 from icam_kernel.http_queries import MAX_OFFSET
+from icam_kernel.inputs import Day as CalendarDay
 from icam_kernel.routing import PolicyRouter
 
 StatsReader = Staff
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")]
-Day = Annotated[date, Query(description="Day in Europe/Brussels.", examples=["2026-03-11"])]
+Day = Annotated[CalendarDay, Query(description="Day in Europe/Brussels.", examples=["2026-03-11"])]
 Code = Annotated[str, Query(max_length=50)]
 
 router = PolicyRouter("invitation", tags=["queries"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Query
@@ -14,6 +13,7 @@ from icam_case.routes.context import App, CaseId, MinPosition, Settings
 from icam_case.schemas import CaseloadItem, CaseView, Page, StatsRow, TimelineEntry
 from icam_kernel.errors import NotFound
 from icam_kernel.http_queries import Limit, Offset
+from icam_kernel.inputs import Day, Moment
 from icam_kernel.projections import wait_for_checkpoint
 from icam_kernel.routing import PolicyRouter
 
@@ -33,9 +33,7 @@ async def get_case(
     who: CurrentPrincipal,
     app: App,
     settings: Settings,
-    as_of: Annotated[
-        datetime | None, Query(description="What was known at this time (recorded time).")
-    ] = None,
+    as_of: Annotated[Moment | None, Query(description="What was known at this time (recorded time).")] = None,
     min_position: MinPosition = None,
 ) -> CaseView:
     await _wait(app, settings, min_position)
@@ -77,7 +75,7 @@ async def get_caseload(
     coach: Annotated[str | None, Query(max_length=200)] = None,
     region: Annotated[str | None, Query(max_length=50)] = None,
     status: Annotated[str | None, Query(pattern="^(open|contact_lost|suspended|closed)$")] = None,
-    due_before: Annotated[datetime | None, Query(description="Next interview due at or before.")] = None,
+    due_before: Annotated[Moment | None, Query(description="Next interview due at or before.")] = None,
     flag: Annotated[str | None, Query(max_length=50, examples=["vulnerable"])] = None,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -106,8 +104,8 @@ async def get_stats(
     app: App,
     settings: Settings,
     region: Annotated[str | None, Query(max_length=50)] = None,
-    since: Annotated[date | None, Query(description="First month (any day in it).")] = None,
-    until: Annotated[date | None, Query(description="Last month (any day in it).")] = None,
+    since: Annotated[Day | None, Query(description="First month (any day in it).")] = None,
+    until: Annotated[Day | None, Query(description="Last month (any day in it).")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
     min_position: MinPosition = None,
