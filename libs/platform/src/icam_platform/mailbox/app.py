@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -30,6 +31,7 @@ log = structlog.get_logger(__name__)
 def create_app(settings: MailboxSettings | None = None) -> FastAPI:
     """The mailbox app; refuses to build outside a local platform (see `MailboxSettings`)."""
     settings = settings or MailboxSettings.from_env()
+    _configure_logging()
     app = FastAPI(
         title="ICAM development mailbox",
         description="What the notification service sent: e-mails, SMS and letters. Never in production.",
@@ -39,6 +41,18 @@ def create_app(settings: MailboxSettings | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET"])
     app.include_router(api.router)
     return app
+
+
+def _configure_logging() -> None:
+    """JSON lines like the services' logs when the platform asks for them (LOG_FORMAT=json)."""
+    if os.environ.get("LOG_FORMAT") == "json":
+        structlog.configure(
+            processors=[
+                structlog.processors.add_log_level,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                structlog.processors.JSONRenderer(),
+            ]
+        )
 
 
 def _lifespan(settings: MailboxSettings) -> Callable[[FastAPI], Any]:
