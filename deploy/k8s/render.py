@@ -39,6 +39,7 @@ class Component:
     calls: tuple[str, ...] = ()  # other components it sends HTTP requests to
     external: tuple[str, ...] = ("identity_provider",)  # destinations in NETWORK outside the cluster
     host: str | None = None  # public host name: reachable from outside, through the ingress controller
+    metrics: bool = True  # serves /metrics (the kernel's services do; the gateway not yet)
 
     @property
     def public(self) -> bool:
@@ -60,6 +61,7 @@ COMPONENTS = (
         kafka=False,
         calls=("invitation", "case", "referral", "notification"),
         host="api.icam.ibz.example",
+        metrics=False,
     ),
     # the browser workspace (locally on port 8105): talks only to the gateway and the identity provider
     Component(
@@ -69,6 +71,7 @@ COMPONENTS = (
         kafka=False,
         calls=("gateway",),
         host="icam.ibz.example",
+        metrics=False,
     ),
 )
 
@@ -178,6 +181,7 @@ def deployment(c: Component, tag: str) -> dict[str, Any]:
         "prometheus.io/port": str(PORT),
         "prometheus.io/path": "/metrics",
     }
+    scrape = scrape if c.metrics else {"prometheus.io/scrape": "false"}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -255,7 +259,7 @@ def _callers(c: Component) -> list[dict[str, Any]]:
     """Who may open a connection to `c`: its callers, Prometheus, the ingress controller if public."""
     pods = [{"podSelector": {"matchLabels": labels(o.name)}} for o in COMPONENTS if c.name in o.calls]
     rules = [{"from": pods, "ports": [{"protocol": "TCP", "port": PORT}]}] if pods else []
-    for source in ("monitoring", *(("ingress",) if c.public else ())):
+    for source in (*(("monitoring",) if c.metrics else ()), *(("ingress",) if c.public else ())):
         rules.append({"from": _peer(source)["to"], "ports": _ports(NETWORK[source])})
     return rules
 
