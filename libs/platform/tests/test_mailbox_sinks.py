@@ -192,3 +192,33 @@ async def test_each_letter_announced_on_the_topic_is_fetched_once_and_kept_with_
     assert kept["notification_id"] == json.loads(letter[0])["data"]["notification_id"]
     assert store.attachment(kept["id"], 0).content == b"%PDF-1"  # type: ignore[union-attr]
     assert set(seen) == {"Bearer t0k3n"} and len(seen) == 2
+
+
+async def test_the_platform_starts_the_mailbox_as_a_process_that_icam_mail_reads(
+    tmp_path: Path, kafka_bootstrap: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+
+    from icam_platform import mailbox, platform
+    from icam_platform.infra.manager import Endpoints
+    from icam_platform.infra.process import port_is_free
+    from icam_platform.mailbox import cli as mail
+    from icam_platform.settings import InfraSettings
+
+    offset = next(o for o in range(23000, 24000, 7) if port_is_free(1025 + o) and port_is_free(8190 + o))
+    process = platform.Service("mailbox", mailbox.HTTP_PORT + offset, mailbox.APP)
+    settings = InfraSettings.from_env(tmp_path)
+    endpoints = Endpoints(kafka_bootstrap, "postgresql://unused", True, True)
+    env = mailbox.environment(offset)
+    assert platform.start_service(process, endpoints, settings, (process,), env) == "started"
+    try:
+        assert platform.wait_healthy([process], settings, timeout=30)["mailbox"].startswith("healthy")
+        smtp = SmtpSettings(host=env["SMTP_HOST"], port=int(env["SMTP_PORT"]), timeout=5)
+        await SmtpSender(smtp, reply_to="icamsupport@ibz.fgov.be").send(outgoing(language="nl"))
+    finally:
+        platform.stop_service(process, settings)
+
+    assert mail.list_messages(argparse.Namespace(home=str(tmp_path), kind="email", limit=5)) == 0
+    assert "1 email, 0 sms, 0 letter kept" in capsys.readouterr().out
+    log = (settings.logs_dir / "mailbox.log").read_text()
+    assert '"event": "mailbox_email_stored"' in log and "a.example@example.org" not in log  # JSON, no address
