@@ -88,9 +88,11 @@ def _add_logs(commands: argparse._SubParsersAction) -> None:  # type: ignore[typ
 
 def _add_platform_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from icam_platform import platform, topics
+    from icam_platform.mailbox import cli as mail
 
     platform.register_commands(commands)
     topics.register_commands(commands)
+    mail.register_commands(commands)
     _add_logs(commands)
 
 

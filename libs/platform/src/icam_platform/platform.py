@@ -19,7 +19,7 @@ from pathlib import Path
 
 from icam_auth import Principal, Role
 from icam_auth.issuer import LOCAL_ISSUER, LocalIssuer
-from icam_platform import topics
+from icam_platform import mailbox, topics
 from icam_platform.infra import manager, process
 from icam_platform.infra.manager import Endpoints
 from icam_platform.settings import InfraSettings
@@ -56,6 +56,17 @@ def services(port_offset: int | None = None) -> tuple[Service, ...]:
     """The platform's processes; `ICAM_PORT_OFFSET` moves all ports (a second platform beside one)."""
     offset = int(os.environ.get("ICAM_PORT_OFFSET", "0")) if port_offset is None else port_offset
     return tuple(Service(s.name, s.port + offset, s.app) for s in SERVICES)
+
+
+def _port_offset() -> int:
+    return int(os.environ.get("ICAM_PORT_OFFSET", "0"))
+
+
+def processes(*, with_mailbox: bool | None = None) -> tuple[Service, ...]:
+    """What `icam up` runs: the development mailbox first (unless ICAM_DEV_MAILBOX=0), the services."""
+    wanted = mailbox.enabled() if with_mailbox is None else with_mailbox
+    dev = (Service("mailbox", mailbox.HTTP_PORT + _port_offset(), mailbox.APP),) if wanted else ()
+    return dev + services()
 
 
 def local_issuer(settings: InfraSettings) -> LocalIssuer:
@@ -163,13 +174,13 @@ def up(args: argparse.Namespace) -> int:
     asyncio.run(topics.ensure_topics(endpoints.kafka_bootstrap, replication_factor=1))
     print(f"PostgreSQL   {endpoints.database_url}")
     print(f"Kafka        {endpoints.kafka_bootstrap}")
-    peers = services()
+    peers = processes()
     available = [s for s in peers if s.installed()]
     for service in peers:
         if service not in available:
             print(f"{service.name:<12} not built yet (package {service.module} missing)")
     for service in available:
-        start_service(service, endpoints, settings, peers)
+        start_service(service, endpoints, settings, peers, mailbox.environment(_port_offset()))
     report = wait_healthy(available, settings)
     for name, state in report.items():
         print(f"{name:<12} {state}")
@@ -178,6 +189,9 @@ def up(args: argparse.Namespace) -> int:
     if gateway:
         print(f"Gateway      {gateway.url}   docs: {gateway.url}/docs")
         print("Token        uv run icam token --role coach --region brussels --sub coach-17")
+    if any(s.name == "mailbox" for s in available):
+        api = f"http://127.0.0.1:{mailbox.HTTP_PORT + _port_offset()}/docs"
+        print(f"Mailbox      uv run icam mail   (API: {api})")
     failed = [n for n, state in report.items() if not state.startswith("healthy")]
     if getattr(args, "demo", False) and gateway and not failed:
         from icam_platform.demo import run_demo  # imported late: only `--demo` needs the journeys
@@ -188,7 +202,7 @@ def up(args: argparse.Namespace) -> int:
 
 def down(args: argparse.Namespace) -> int:
     settings = InfraSettings.from_env(Path(args.home) if args.home else None)
-    for service in reversed(services()):
+    for service in reversed(processes(with_mailbox=True)):
         if stop_service(service, settings):
             print(f"stopped {service.name}")
     stopped = manager.down(settings)
@@ -201,7 +215,7 @@ def status(args: argparse.Namespace) -> int:
     code = 0
     for key, value in manager.describe(settings).items():
         print(f"{key:<12} {value}")
-    for service in services():
+    for service in processes():
         if not service.installed():
             continue
         pid = process.read_pid(_pid_file(settings, service))

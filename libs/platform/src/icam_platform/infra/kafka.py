@@ -132,7 +132,11 @@ def server_properties(settings: InfraSettings) -> str:
 
 
 def _cluster_id() -> str:
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """A random cluster id that does not start with "-", which the storage tool would read as an
+    option (Kafka's own Uuid.randomUuid() draws again for the same reason)."""
+    while (cluster_id := base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode())[0] == "-":
+        pass
+    return cluster_id
 
 
 def _java_cmd(settings: InfraSettings, libs: Path, main: str, *args: str) -> list[str]:
