@@ -38,7 +38,6 @@ OBSERVABILITY = Path(__file__).resolve().parents[2] / "deploy" / "observability"
 RULES = yaml.safe_load((OBSERVABILITY / "prometheus" / "icam-alerts.yaml").read_text())
 
 PENDING = {
-    "icam_commands_total": "issue 12: the kernel's execute() counts commands {service, command, outcome}",
     "icam_timers_overdue": "issue 17 follow-up: TimerWorker exports due, unfired timers per kind",
     "icam_timers_overdue_seconds": "issue 17 follow-up: age of the oldest due, unfired timer per kind",
     "icam_worker_restarts_total": "issue 18, item 1: supervised workers count their restarts {worker}",

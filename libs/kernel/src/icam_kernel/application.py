@@ -33,14 +33,16 @@ from typing import Any, Generic, TypeVar
 
 import asyncpg
 import structlog
+from starlette.exceptions import HTTPException
 
 from icam_auth import Principal
 from icam_contracts.base import Event
 from icam_kernel import idempotency, journeys
 from icam_kernel.db import Connection
 from icam_kernel.decider import Aggregate, Decider, fold
-from icam_kernel.errors import AlreadyExists, NotFound
+from icam_kernel.errors import AlreadyExists, DomainError, NotFound
 from icam_kernel.events import Actor, NewEvent, RecordedEvent
+from icam_kernel.observability import COMMANDS
 from icam_kernel.store import EventStore, Expected, ExpectedVersion, WrongExpectedVersion
 
 log = structlog.get_logger(__name__)
@@ -54,6 +56,8 @@ __all__ = ["Aggregate", "Application", "Caller", "Cause", "CommandResult", "Deci
 # transient refusals of a transaction that succeed when run again (PostgreSQL's own advice)
 RETRIED = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 ATTEMPTS = 3
+# what a command may be refused with: a rule, a stale version, the caller's rights (401/403/404)
+REFUSALS = (DomainError, WrongExpectedVersion, HTTPException)
 _DERIVED = uuid.UUID("3f6c2a7e-3d1b-4c9e-9a0f-6c1d2e3f4a5b")  # namespace of caused event ids
 
 
@@ -155,8 +159,10 @@ class Application:
         system_actor: Actor,
         *,
         clock: Clock | None = None,
+        service: str | None = None,
     ) -> None:
         self.store, self._pool, self.system_actor, self.clock = store, pool, system_actor, clock
+        self.service = service or system_actor.id.removeprefix("icam-")
         self._policies: dict[str, list[Policy]] = {}
 
     @property
@@ -199,25 +205,46 @@ class Application:
         created_id: str | None = None,
         summarize: Summarize | None = None,
         extends: frozenset[str] = frozenset(),
+        command: str = "",
     ) -> CommandResult:
-        """Run one HTTP command in a transaction of its own (see the module's docstring)."""
+        """Run one HTTP command in a transaction of its own (see the module's docstring);
+        `command` names it in the `icam_commands_total` metric (the route's path template)."""
+        name = command or decider.kind
+        try:
+            result = await self._execute(
+                decider,
+                stream_id,
+                decide,
+                caller,
+                authorize=authorize,
+                creates=creates,
+                expected_version=expected_version,
+                occurred_at=occurred_at,
+                created_id=created_id,
+                summarize=summarize,
+                extends=extends,
+            )
+        except REFUSALS:
+            COMMANDS.labels(self.service, name, "refused").inc()
+            raise
+        except Exception:
+            COMMANDS.labels(self.service, name, "failed").inc()
+            raise
+        COMMANDS.labels(self.service, name, "replayed" if result.replayed else "accepted").inc()
+        return result
+
+    async def _execute(
+        self,
+        decider: Decider[S],
+        stream_id: str,
+        decide: Callable[[S], Sequence[Event]],
+        caller: Caller,
+        **options: Any,
+    ) -> CommandResult:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with self.pool.acquire() as conn, conn.transaction():
-                    return await self._command(
-                        conn,
-                        decider,
-                        stream_id,
-                        decide,
-                        caller,
-                        authorize=authorize,
-                        creates=creates,
-                        expected_version=expected_version,
-                        occurred_at=occurred_at,
-                        created_id=created_id,
-                        summarize=summarize,
-                        extends=extends,
-                    )
+                    return await self._command(conn, decider, stream_id, decide, caller, **options)
             except RETRIED as error:
                 if attempt == ATTEMPTS:
                     raise

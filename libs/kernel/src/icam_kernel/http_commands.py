@@ -109,7 +109,11 @@ class CommandContext:
         caller = Caller(
             self.principal, correlation_hint=self.correlation_hint, idempotency=self._key(body, client_id)
         )
-        result = await self.application.execute(decider, stream_id, decide, caller, **options)
+        route = self.request.scope.get("route")
+        command = f"{self.request.method} {getattr(route, 'path', self.request.url.path)}"
+        result = await self.application.execute(
+            decider, stream_id, decide, caller, command=command, **options
+        )
         if result.replayed:
             self.response.headers[REPLAYED_HEADER] = "true"
         return result

@@ -36,6 +36,11 @@ HANDLER_SECONDS = Histogram(
 )
 DEAD_LETTERS = Counter("icam_dead_letters_total", "Events sent to a dead-letter topic", ["consumer"])
 TIMERS_FIRED = Counter("icam_timers_fired_total", "Durable timers fired", ["kind"])
+COMMANDS = Counter(
+    "icam_commands_total",
+    "Commands run on the kernel's path, by outcome (accepted, replayed, refused, failed)",
+    ["service", "command", "outcome"],
+)
 
 _configured = False
 

@@ -96,7 +96,9 @@ class ServiceRuntime:
     def __post_init__(self) -> None:
         self.broker = KafkaBroker(self.settings.kafka_bootstrap, logger=structlog.get_logger("faststream"))
         system = Actor(id=f"icam-{self.name}", role="system", organisation="immigration_office")
-        self.application = Application(self.store, self._started_pool, system, clock=self.clock)
+        self.application = Application(
+            self.store, self._started_pool, system, clock=self.clock, service=self.name
+        )
         self.background("idempotency-purge", self._purge_idempotency_keys)
 
     def _started_pool(self) -> asyncpg.Pool:
