@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from icam_auth import Principal
 from icam_contracts.base import Event
@@ -39,17 +39,13 @@ from icam_invitation.schemas import (
 )
 from icam_kernel.errors import NotFound
 from icam_kernel.http_commands import Command, CommandAccepted
+from icam_kernel.http_queries import settings_of
 from icam_kernel.routing import PolicyRouter
 
 router = PolicyRouter("invitation")
 
 
-async def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-Config = Annotated[Settings, Depends(_settings)]
+Config = Annotated[Settings, Depends(settings_of)]
 
 
 def _send_command(

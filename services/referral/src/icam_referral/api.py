@@ -16,10 +16,10 @@ from fastapi import Depends, Query, Request
 
 from icam_auth import Forbidden, Role
 from icam_auth.fastapi import CurrentPrincipal
-from icam_kernel.application import Application, CommandResult
+from icam_kernel.application import CommandResult
 from icam_kernel.errors import NotFound
 from icam_kernel.http_commands import Command
-from icam_kernel.http_queries import Limit, Offset
+from icam_kernel.http_queries import App, Limit, Offset, settings_of
 from icam_kernel.routing import PolicyRouter
 from icam_referral import access, domain, queries
 from icam_referral.config import ReferralSettings
@@ -42,23 +42,12 @@ router = PolicyRouter("referral", tags=["referrals"])
 MONTH = r"^\d{4}-\d{2}$"
 
 
-async def _settings(request: Request) -> ReferralSettings:
-    settings: ReferralSettings = request.app.state.settings
-    return settings
-
-
-async def _application(request: Request) -> Application:
-    application: Application = request.app.state.application
-    return application
-
-
 async def _lifecycle(request: Request) -> ReferralLifecycle:
     lifecycle: ReferralLifecycle = request.app.state.lifecycle
     return lifecycle
 
 
-Settings = Annotated[ReferralSettings, Depends(_settings)]
-App = Annotated[Application, Depends(_application)]
+Settings = Annotated[ReferralSettings, Depends(settings_of)]
 Lifecycle = Annotated[ReferralLifecycle, Depends(_lifecycle)]
 Code = Annotated[str | None, Query(max_length=50)]
 
