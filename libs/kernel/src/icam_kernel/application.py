@@ -43,7 +43,7 @@ from icam_kernel.decider import Aggregate, Decider, fold
 from icam_kernel.errors import AlreadyExists, DomainError, NotFound
 from icam_kernel.events import Actor, NewEvent, RecordedEvent
 from icam_kernel.observability import COMMANDS
-from icam_kernel.store import EventStore, Expected, ExpectedVersion, WrongExpectedVersion
+from icam_kernel.store import AppendResult, EventStore, Expected, ExpectedVersion, WrongExpectedVersion
 
 log = structlog.get_logger(__name__)
 
@@ -352,38 +352,18 @@ class Application:
         if not events:
             raise ValueError(f"a decision on {stream_id} returned no events")
         household = events[0].household_id
-        journey = await journeys.journey_of(
-            conn,
-            household,
-            correlation if from_reaction else loaded.correlation_id or correlation,
-            from_reaction,
-        )
+        proposal = correlation if from_reaction else loaded.correlation_id or correlation
+        journey = await journeys.journey_of(conn, household, proposal, from_reaction)
+        stamp = _Stamp(actor, journey, causation, occurred_at, derived_ids)
         version, position = loaded.version, 0
         for target, batch in _by_stream(stream_id, events):
-            base = loaded.version if target == stream_id else 0
-            expected: Expected = loaded.version
-            if target != stream_id:
-                expected = (
-                    ExpectedVersion.ANY if batch[0].event_type in extends else ExpectedVersion.NO_STREAM
-                )
-            new = [
-                NewEvent.from_model(
-                    event,
-                    actor=actor,
-                    correlation_id=journey,
-                    causation_id=causation,
-                    occurred_at=occurred_at,
-                    event_id=_derived_id(causation, target, base + i, event) if derived_ids else None,
-                )
-                for i, event in enumerate(batch)
-            ]
-            appended = await self.store.append(conn, target, new, expected)
-            position = max(position, appended.last_position)
             if target == stream_id:
+                appended = await self._append(conn, target, batch, loaded.version, loaded.version, stamp)
                 version = appended.stream_version
-            for event in batch:
-                for policy in self._policies.get(event.event_type, ()):
-                    await policy(conn, event)
+            else:
+                other = ExpectedVersion.ANY if batch[0].event_type in extends else ExpectedVersion.NO_STREAM
+                appended = await self._append(conn, target, batch, other, 0, stamp)
+            position = max(position, appended.last_position)
         return CommandResult(
             stream_id=stream_id,
             stream_version=version,
@@ -393,6 +373,46 @@ class Application:
             household_id=str(household),
             command_id=causation,
         )
+
+    async def _append(
+        self,
+        conn: Connection,
+        stream_id: str,
+        batch: Sequence[Event],
+        expected: Expected,
+        base: int,
+        stamp: _Stamp,
+    ) -> AppendResult:
+        """One stream's share of a decision, then the policies of each of its events."""
+        new = [
+            NewEvent.from_model(
+                event,
+                actor=stamp.actor,
+                correlation_id=stamp.journey,
+                causation_id=stamp.causation,
+                occurred_at=stamp.occurred_at,
+                event_id=_derived_id(stamp.causation, stream_id, base + i, event)
+                if stamp.derived_ids
+                else None,
+            )
+            for i, event in enumerate(batch)
+        ]
+        appended = await self.store.append(conn, stream_id, new, expected)
+        for event in batch:
+            for policy in self._policies.get(event.event_type, ()):
+                await policy(conn, event)
+        return appended
+
+
+@dataclass(frozen=True)
+class _Stamp:
+    """What every event of one decision carries: who, which journey, what caused it, when."""
+
+    actor: Actor
+    journey: str
+    causation: str
+    occurred_at: datetime | None
+    derived_ids: bool
 
 
 def _by_stream(target: str, events: Sequence[Event]) -> list[tuple[str, list[Event]]]:
