@@ -14,10 +14,12 @@ when the committed file differs from what the services declare now.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
 import re
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -103,15 +105,28 @@ def compose(services: dict[str, dict[str, Any]], gateway: dict[str, Any]) -> dic
     }
 
 
+@contextlib.contextmanager
+def _unconnected_environment() -> Iterator[None]:
+    """Apps are built (never started) with a placeholder database, and the environment of the
+    calling process (a test session) is left as it was."""
+    before = os.environ.get("DATABASE_URL")
+    os.environ.setdefault("DATABASE_URL", "postgresql://unused@localhost/unused")
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("DATABASE_URL", None)
+
+
 def service_documents() -> dict[str, dict[str, Any]]:
     """Each service's OpenAPI document, from its app (built, never started: nothing connects)."""
     import importlib
 
-    os.environ.setdefault("DATABASE_URL", "postgresql://unused@localhost/unused")
     documents = {}
-    for service, module in SERVICE_APPS.items():
-        app = importlib.import_module(module).create_app()
-        documents[service] = app.openapi()
+    with _unconnected_environment():
+        for service, module in SERVICE_APPS.items():
+            app = importlib.import_module(module).create_app()
+            documents[service] = app.openapi()
     return documents
 
 
@@ -119,8 +134,8 @@ def render() -> dict[str, Any]:
     """The document as the services and the gateway declare it now."""
     from icam_gateway.app import create_app
 
-    os.environ.setdefault("DATABASE_URL", "postgresql://unused@localhost/unused")
-    own: dict[str, Any] = create_app().state.own_openapi()
+    with _unconnected_environment():
+        own: dict[str, Any] = create_app().state.own_openapi()
     return compose(service_documents(), own)
 
 
