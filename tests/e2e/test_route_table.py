@@ -88,8 +88,10 @@ async def test_every_row_is_an_operation_of_its_service_and_every_operation_a_ro
                 for method in operations
                 if not NON_OPERATIONS.match(path) and not path.startswith("/api/{path")
             }
-            prefix = "/api" if service.name == "gateway" else ""
-            rows = {(r.method, prefix + r.path) for r in ROUTES if r.service == service.name}
+            if service.name == "gateway":  # it serves every row, its own and the forwarded ones
+                rows = {(r.method, "/api" + r.path) for r in ROUTES}
+            else:
+                rows = {(r.method, r.path) for r in ROUTES if r.service == service.name}
             assert declared == rows, service.name
 
 

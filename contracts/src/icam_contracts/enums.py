@@ -67,6 +67,22 @@ class MemberRole(StrEnum):
     MINOR = "minor"
 
 
+class MemberChange(StrEnum):
+    """Why the household's composition changed during the trajectory."""
+
+    BIRTH = "birth"
+    JOINED = "joined"
+    LEFT = "left"
+    DECEASED = "deceased"
+
+
+class AppointmentChange(StrEnum):
+    """What happened to the household's next interview."""
+
+    MOVED = "moved"
+    CANCELLED = "cancelled"
+
+
 class Channel(StrEnum):
     """Channel a message to a person or partner travels on."""
 

@@ -22,7 +22,7 @@ def test_the_app_is_built_without_connecting_and_every_route_has_a_summary():
     app = create_app(settings, AuthSettings(issuer="icam-local", audience="icam", jwks=""))
     paths = app.openapi()["paths"]
     case_routes = {p: ops for p, ops in paths.items() if not p.startswith(("/health", "/metrics"))}
-    assert len(case_routes) == 13
+    assert len(case_routes) == 17
     assert all(op.get("summary") for ops in case_routes.values() for op in ops.values())
     assert settings.topics.invitation == "t.icam.invitation.events"
 

@@ -283,10 +283,14 @@ async def test_outcome_statistics_count_by_region_and_month_without_personal_dat
         json=interview(),
         headers=headers,
     )
-    await case_app.client.post(
+    proposed = await case_app.client.post(
         f"/cases/{case_id}/outcome",
         json=outcome("return_refused", consequences_explained=True),
         headers=headers,
+    )
+    decision = proposed.json()["id"]
+    await case_app.client.post(
+        f"/cases/{case_id}/outcome/{decision}/approve", headers=case_app.headers("team_lead", "lead-bxl")
     )
     after = await brussels_now()
     assert after["outcomes"].get("return_refused", 0) == before["outcomes"].get("return_refused", 0) + 1
@@ -397,3 +401,84 @@ async def test_a_page_offset_past_any_integer_is_a_422_problem(case_app):
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["field"] == "query.offset"
+
+
+async def test_outcome_c_takes_effect_only_once_another_person_approved_it(case_app):
+    case_id = await open_case(case_app)
+    await case_app.client.post(f"/cases/{case_id}/interviews", json=interview(), headers=case_app.headers())
+    lead = case_app.headers("team_lead", "lead-bxl")
+
+    proposed = await case_app.client.post(
+        f"/cases/{case_id}/outcome", json=outcome("return_refused", consequences_explained=True), headers=lead
+    )
+    pending = (await case_app.client.get(f"/cases/{case_id}", headers=lead)).json()
+    by_proposer = await case_app.client.post(
+        f"/cases/{case_id}/outcome/{proposed.json()['id']}/approve", headers=lead
+    )
+    by_coach = await case_app.client.post(
+        f"/cases/{case_id}/outcome/{proposed.json()['id']}/approve", headers=case_app.headers()
+    )
+    approved = await case_app.client.post(
+        f"/cases/{case_id}/outcome/{proposed.json()['id']}/approve",
+        headers=case_app.headers("team_lead", "lead-2"),
+    )
+    closed = (await case_app.client.get(f"/cases/{case_id}", headers=lead)).json()
+
+    assert proposed.json()["events"] == ["OutcomeProposed"]
+    assert (
+        pending["status"] == "open" and pending["decisions"] == [] and "approval_pending" in pending["flags"]
+    )
+    assert (
+        by_proposer.status_code == 422 and by_proposer.json()["type"] == "urn:icam:problem:four-eyes-required"
+    )
+    assert by_coach.status_code == 403
+    assert approved.json()["events"] == ["OutcomeApproved", "OutcomeDecided", "TrajectoryClosed"]
+    assert closed["status"] == "closed" and closed["decisions"][0]["outcome"] == "return_refused"
+
+
+async def test_a_proposal_sent_back_leaves_the_case_open_for_another_decision(case_app):
+    case_id = await open_case(case_app)
+    coach, lead = case_app.headers(), case_app.headers("team_lead", "lead-bxl")
+    await case_app.client.post(f"/cases/{case_id}/interviews", json=interview(), headers=coach)
+    proposed = await case_app.client.post(
+        f"/cases/{case_id}/outcome",
+        json=outcome("return_refused", consequences_explained=True),
+        headers=coach,
+    )
+    blocked = await case_app.client.post(f"/cases/{case_id}/outcome", json=outcome(), headers=coach)
+
+    sent_back = await case_app.client.post(
+        f"/cases/{case_id}/outcome/{proposed.json()['id']}/reject",
+        json={"reason": "explain with an interpreter"},
+        headers=lead,
+    )
+    decided = await case_app.client.post(f"/cases/{case_id}/outcome", json=outcome(), headers=coach)
+
+    assert blocked.status_code == 409 and blocked.json()["type"] == "urn:icam:problem:approval-pending"
+    assert sent_back.json()["events"] == ["OutcomeProposalRejected"]
+    assert decided.status_code == 201 and decided.json()["events"] == ["OutcomeDecided"]
+
+
+async def test_a_birth_adds_a_member_and_a_departure_keeps_their_record(case_app):
+    case_id = await open_case(case_app)
+    coach = case_app.headers()
+    born = {
+        "person_id": "8123499",
+        "role": "minor",
+        "change": "birth",
+        "given_name": "Nour",
+        "birth_date": "2026-11-20",
+    }
+
+    added = await case_app.client.post(f"/cases/{case_id}/members", json=born, headers=coach)
+    again = await case_app.client.post(f"/cases/{case_id}/members", json=born, headers=coach)
+    left = await case_app.client.post(
+        f"/cases/{case_id}/members/{ADULT}/left", json={"change": "left"}, headers=coach
+    )
+    case = (await case_app.client.get(f"/cases/{case_id}", headers=coach)).json()
+
+    assert (added.status_code, again.status_code) == (201, 201) and again.headers[
+        "idempotent-replayed"
+    ] == "true"
+    assert left.json()["events"] == ["HouseholdMemberLeft"]
+    assert [m["person_id"] for m in case["members"]] == [ADULT, CHILD, "8123499"]

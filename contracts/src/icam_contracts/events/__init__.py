@@ -1,6 +1,7 @@
 """The event catalogue: one frozen model per event type and version, grouped by publisher."""
 
 from icam_contracts.events.case import (
+    AppointmentChanged,
     Attendee,
     CaseOpened,
     CaseTransferred,
@@ -9,6 +10,8 @@ from icam_contracts.events.case import (
     ContactProblemFlagged,
     DossierElementReceived,
     DossierElementRequested,
+    HouseholdMemberAdded,
+    HouseholdMemberLeft,
     InterviewHeld,
     InterviewHeldV1,
     InvitationAttached,
@@ -20,7 +23,10 @@ from icam_contracts.events.case import (
 )
 from icam_contracts.events.decisions import (
     DecisionProvenance,
+    OutcomeApproved,
     OutcomeDecided,
+    OutcomeProposalRejected,
+    OutcomeProposed,
     TrajectoryClosed,
     TrajectoryResumed,
     TrajectorySuspended,
@@ -49,6 +55,7 @@ from icam_contracts.events.referral import (
 )
 
 __all__ = [
+    "AppointmentChanged",
     "AppointmentRequestClosed",
     "AppointmentRequested",
     "Attendee",
@@ -60,6 +67,8 @@ __all__ = [
     "DecisionProvenance",
     "DossierElementReceived",
     "DossierElementRequested",
+    "HouseholdMemberAdded",
+    "HouseholdMemberLeft",
     "InterviewHeld",
     "InterviewHeldV1",
     "InvitationAttached",
@@ -73,7 +82,10 @@ __all__ = [
     "NoShowCounted",
     "NotificationFailed",
     "NotificationSent",
+    "OutcomeApproved",
     "OutcomeDecided",
+    "OutcomeProposalRejected",
+    "OutcomeProposed",
     "OutcomeReopened",
     "ReferralAcknowledged",
     "ReferralNotMade",

@@ -11,11 +11,13 @@ from pydantic import AwareDatetime, Field
 
 from icam_contracts.base import Contract, Event, OfficeCode, PartnerCode, RegionCode, SubjectId
 from icam_contracts.enums import (
+    AppointmentChange,
     Channel,
     DossierElementKind,
     EntryChannel,
     InterviewKind,
     Language,
+    MemberChange,
     MemberRole,
 )
 from icam_contracts.events import _examples as ex
@@ -333,4 +335,44 @@ class OutcomeReopened(CaseEvent):
     decision_id: UUID = Field(description="The decision that no longer holds.", examples=[ex.DECISION_ID])
     reason: str = Field(
         min_length=1, description="Why, in non-personal words.", examples=["person_changed_mind"]
+    )
+
+
+class HouseholdMemberAdded(CaseEvent):
+    """Someone joined the coached household during the trajectory (a birth, a family member
+    arriving); their own record starts here."""
+
+    event_type: ClassVar[str] = "HouseholdMemberAdded"
+    event_version: ClassVar[int] = 1
+
+    case_id: CaseId
+    member: PersonalData = Field(
+        description="The new member (personal data, per person).", examples=[ex.MEMBERS[1]]
+    )
+    change: MemberChange = Field(description="Why.", examples=["birth"])
+
+
+class HouseholdMemberLeft(CaseEvent):
+    """A member is no longer part of the coached household (left, or deceased); their record stays."""
+
+    event_type: ClassVar[str] = "HouseholdMemberLeft"
+    event_version: ClassVar[int] = 1
+
+    case_id: CaseId
+    person_id: PersonId
+    change: MemberChange = Field(description="Why.", examples=["left"])
+
+
+class AppointmentChanged(CaseEvent):
+    """The household's next interview moved to another time, or was cancelled, on the invitation
+    service's word; the case's "next interview due" follows it."""
+
+    event_type: ClassVar[str] = "AppointmentChanged"
+    event_version: ClassVar[int] = 1
+
+    case_id: CaseId
+    invitation_id: UUID = Field(description="The invitation.", examples=[ex.INVITATION_ID])
+    change: AppointmentChange = Field(description="Moved or cancelled.", examples=["moved"])
+    appointment_at: AwareDatetime | None = Field(
+        default=None, description="The new time (when moved).", examples=[ex.APPOINTMENT_AT]
     )

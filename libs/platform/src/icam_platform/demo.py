@@ -145,9 +145,8 @@ class Seeder:
                 procedure_explained=True, stay_procedure_started=True,
             )  # fmt: skip
         elif h.fate == "C":
-            await j.decide_outcome(
-                self.gw, coach, case_id, "return_refused", language=lang, consequences_explained=True
-            )
+            lead = j.team_lead(f"lead-{coach.region}", str(coach.region))
+            await j.refuse_return(self.gw, coach, lead, case_id, language=lang)
         elif h.fate.startswith("B"):
             code = PARTNERS[int(h.household_id[-1], 16) % 2]  # Fedasil or IOM, as the coach prefers
             await j.decide_outcome(

@@ -241,6 +241,23 @@ async def decide_outcome(
     return result
 
 
+async def approve_outcome(gw: Gateway, lead: Principal, case_id: str, decision_id: str) -> dict[str, Any]:
+    """A team lead (not the proposer) approves a proposed outcome: it takes effect (four eyes)."""
+    path = f"/api/cases/{case_id}/outcome/{decision_id}/approve"
+    result: dict[str, Any] = await gw.post(lead, path, {})
+    return result
+
+
+async def refuse_return(
+    gw: Gateway, by: Principal, lead: Principal, case_id: str, *, language: str = "fr"
+) -> dict[str, Any]:
+    """Outcome C: the coach proposes it with the consequences explained; the team lead approves."""
+    proposed = await decide_outcome(
+        gw, by, case_id, "return_refused", language=language, consequences_explained=True
+    )
+    return await approve_outcome(gw, lead, case_id, str(proposed["id"]))
+
+
 async def case_status(gw: Gateway, by: Principal, case_id: str) -> str:
     case = await gw.get(by, f"/api/cases/{case_id}")
     return str(case["status"])

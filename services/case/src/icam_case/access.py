@@ -34,6 +34,12 @@ def may_record(principal: Principal, case: Case) -> None:
     raise Forbidden(f"role {principal.role.value} of region {principal.region} may not record on this case")
 
 
+def may_approve(principal: Principal, case: Case) -> None:
+    """Approving or sending back a proposed outcome: the team lead of the case's region."""
+    if principal.role is not Role.TEAM_LEAD or not principal.works_in(case.region):
+        raise Forbidden("only the team lead of the case's region approves its outcomes")
+
+
 def may_reassign(principal: Principal, case: Case) -> None:
     """Reassigning and transferring: the team lead of the case's region."""
     if principal.role is not Role.TEAM_LEAD or not principal.works_in(case.region):

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from icam_contracts.enums import Outcome
 from icam_contracts.reference import ReferenceData, load_reference_data
 from icam_contracts.topics import CASE_EVENTS, INVITATION_EVENTS, NOTIFICATION_EVENTS, REFERRAL_EVENTS
 from icam_kernel.service import ServiceSettings
@@ -43,6 +44,8 @@ class CaseSettings:
     `no_show_threshold`: consecutive no-shows that mark contact as lost (CASE_NO_SHOW_THRESHOLD).
     `legal_basis` / `policy_version`: provenance stamped on decisions (CASE_LEGAL_BASIS, CASE_POLICY_VERSION).
     `default_region`: region of helpline requests that name none (CASE_DEFAULT_REGION).
+    `needs_approval`: outcomes a team lead approves before they take effect (CASE_APPROVAL_REQUIRED,
+    comma-separated outcome codes; default `return_refused`; empty: none).
     """
 
     service: ServiceSettings
@@ -52,6 +55,7 @@ class CaseSettings:
     legal_basis: str = DEFAULT_LEGAL_BASIS
     policy_version: str = DEFAULT_POLICY_VERSION
     default_region: str = "brussels"
+    needs_approval: frozenset[Outcome] = frozenset({Outcome.RETURN_REFUSED})
     read_your_writes_timeout: float = 2.0
     reference: ReferenceData = field(default_factory=load_reference_data)
 
@@ -67,6 +71,11 @@ class CaseSettings:
             legal_basis=env.get("CASE_LEGAL_BASIS", DEFAULT_LEGAL_BASIS),
             policy_version=env.get("CASE_POLICY_VERSION", DEFAULT_POLICY_VERSION),
             default_region=env.get("CASE_DEFAULT_REGION", "brussels"),
+            needs_approval=frozenset(
+                Outcome(code.strip())
+                for code in env.get("CASE_APPROVAL_REQUIRED", "return_refused").split(",")
+                if code.strip()
+            ),
         )
 
     def office_for(self, region: str, office: str | None = None) -> str:

@@ -10,33 +10,18 @@ from uuid import UUID
 from icam_auth import Principal
 from icam_case.access import sees_vulnerability_categories, sees_vulnerability_details
 from icam_case.domain import Case
+from icam_case.domain.state import Decision, DossierElement, Interview, Member
 from icam_case.schemas import CaseloadItem, CaseView, Page, StatsRow, TimelineEntry
 from icam_case.timeline import describe
+from icam_contracts.events.decisions import OutcomeProposed
 from icam_kernel.db import Connection
 
 
 def case_view(case: Case, principal: Principal, as_of: datetime | None) -> CaseView:
-    """The case for this caller: vulnerability details only when they need to know."""
+    """The case for this caller: vulnerability details and notes only when they need to know."""
     assert case.case_id is not None and case.household_id is not None
     details = sees_vulnerability_details(principal, case)
     categories = details or sees_vulnerability_categories(principal, case)
-    members = [
-        {
-            "person_id": m.person_id,
-            "role": m.role.value,
-            "vulnerabilities": [
-                {
-                    "categories": [c.value for c in v.categories] if categories else None,
-                    "details": v.details if details else None,
-                    "flagged_at": v.flagged_at.isoformat(),
-                }
-                for v in m.vulnerabilities
-            ]
-            if categories
-            else [],
-        }
-        for m in case.members
-    ]
     return CaseView(
         case_id=case.case_id,
         household_id=case.household_id,
@@ -49,52 +34,86 @@ def case_view(case: Case, principal: Principal, as_of: datetime | None) -> CaseV
         entry_channel=case.entry_channel.value if case.entry_channel else None,
         language=case.language.value,
         opened_at=case.opened_at,
-        members=members,
+        members=[_member(m, categories, details) for m in case.members],
         interviews_held=case.interviews_held,
-        interviews=[
-            {
-                "interview_id": str(i.interview_id),
-                "sequence_number": i.sequence_number,
-                "kind": i.kind.value,
-                "held_at": i.held_at.isoformat(),
-                "language": i.language.value,
-                "interpreter_present": i.interpreter_present,
-                "attendees": list(i.attendees),
-                "topics": list(i.topics),
-                "notes": i.notes if details else None,
-            }
-            for i in case.interviews
-        ],
+        interviews=[_interview(i, details) for i in case.interviews],
         last_interview_at=case.last_interview_at,
         next_interview_due=case.next_appointment_at,
         consecutive_no_shows=case.consecutive_no_shows,
-        dossier_elements=[
-            {
-                "element_id": str(e.element_id),
-                "person_id": e.person_id,
-                "element": e.kind.value,
-                "requested_at": e.requested_at.isoformat(),
-                "received_at": e.received_at.isoformat() if e.received_at else None,
-            }
-            for e in case.elements
-        ],
-        decisions=[
-            {
-                "decision_id": str(d.decision_id),
-                "outcome": d.outcome.value,
-                "decided_at": d.decided_at.isoformat(),
-                "consent_to_referral": d.consent_to_referral,
-                "revises_decision_id": str(d.revises_decision_id) if d.revises_decision_id else None,
-            }
-            for d in case.decisions
-        ],
+        dossier_elements=[_element(e) for e in case.elements],
+        decisions=[_decision(d) for d in case.decisions],
+        pending_decision=_proposal(case.pending) if case.pending else None,
         outcome_reopened=case.outcome_reopened,
         referral_status=case.referral_status.value if case.referral_status else None,
         suspension_reason=case.suspension_reason.value if case.suspension_reason else None,
+        suspension_review_on=case.suspension_review_on,
         closure_reason=case.closure_reason.value if case.closure_reason else None,
         closed_at=case.closed_at,
         flags=list(case.flags),
     )
+
+
+def _member(member: Member, categories: bool, details: bool) -> dict[str, Any]:
+    flags = [
+        {
+            "categories": [c.value for c in v.categories] if categories else None,
+            "details": v.details if details else None,
+            "flagged_at": v.flagged_at.isoformat(),
+        }
+        for v in member.vulnerabilities
+    ]
+    return {
+        "person_id": member.person_id,
+        "role": member.role.value,
+        "left": member.left,
+        "vulnerabilities": flags if categories else [],
+    }
+
+
+def _interview(interview: Interview, details: bool) -> dict[str, Any]:
+    return {
+        "interview_id": str(interview.interview_id),
+        "sequence_number": interview.sequence_number,
+        "kind": interview.kind.value,
+        "held_at": interview.held_at.isoformat(),
+        "language": interview.language.value,
+        "interpreter_present": interview.interpreter_present,
+        "attendees": list(interview.attendees),
+        "topics": list(interview.topics),
+        "notes": interview.notes if details else None,
+    }
+
+
+def _element(element: DossierElement) -> dict[str, Any]:
+    return {
+        "element_id": str(element.element_id),
+        "person_id": element.person_id,
+        "element": element.kind.value,
+        "requested_at": element.requested_at.isoformat(),
+        "received_at": element.received_at.isoformat() if element.received_at else None,
+    }
+
+
+def _decision(decision: Decision) -> dict[str, Any]:
+    return {
+        "decision_id": str(decision.decision_id),
+        "outcome": decision.outcome.value,
+        "decided_at": decision.decided_at.isoformat(),
+        "consent_to_referral": decision.consent_to_referral,
+        "revises_decision_id": str(decision.revises_decision_id) if decision.revises_decision_id else None,
+    }
+
+
+def _proposal(proposal: OutcomeProposed) -> dict[str, Any]:
+    """An outcome awaiting a team lead's approval: what it says and who proposed it."""
+    return {
+        "decision_id": str(proposal.decision_id),
+        "outcome": proposal.outcome.value,
+        "proposed_by": proposal.provenance.decided_by,
+        "rationale": proposal.rationale,
+        "communicated": proposal.communicated,
+        "revises_decision_id": str(proposal.revises_decision_id) if proposal.revises_decision_id else None,
+    }
 
 
 async def caseload(

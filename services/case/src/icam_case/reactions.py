@@ -17,10 +17,12 @@ from icam_case import domain
 from icam_case.config import CaseSettings
 from icam_case.domain import Case
 from icam_contracts.base import Event
-from icam_contracts.enums import ActorRole, EntryChannel, RecipientKind
+from icam_contracts.enums import ActorRole, AppointmentChange, EntryChannel, RecipientKind
 from icam_contracts.events import (
     AppointmentRequested,
+    InvitationCancelled,
     InvitationNoShowRecorded,
+    InvitationRescheduled,
     InvitationSent,
     NotificationFailed,
     ReferralAcknowledged,
@@ -164,6 +166,18 @@ class CaseReactions:
             lambda case: domain.count_no_show(case, ev.invitation_id, ev.appointment_at, threshold=threshold),
         )
 
+    async def appointment_moved(
+        self, conn: Connection, ev: InvitationRescheduled | InvitationCancelled, rec: RecordedEvent
+    ) -> Plan[Case] | None:
+        """A rescheduled or cancelled invitation moves (or clears) the case's next interview due."""
+        case_id = await open_case_of(conn, ev.household_id)
+        if case_id is None:
+            return None
+        moved = isinstance(ev, InvitationRescheduled)
+        change = AppointmentChange.MOVED if moved else AppointmentChange.CANCELLED
+        at = ev.appointment_at if isinstance(ev, InvitationRescheduled) else None
+        return Plan(str(case_id), lambda case: domain.appointment_changed(case, ev.invitation_id, change, at))
+
     async def referral_news(self, conn: Connection, ev: Event, rec: RecordedEvent) -> Plan[Case]:
         status = _REFERRAL_STATUS[type(ev)]
         reason = ev.reason if isinstance(ev, ReferralRejected) else None
@@ -238,6 +252,8 @@ def handler_table(application: Application, settings: CaseSettings) -> HandlerTa
         When(WalkInRegistered, CASE, plans.walk_in),
         When(AppointmentRequested, CASE, plans.appointment_requested),
         When(InvitationNoShowRecorded, CASE, plans.no_show),
+        When(InvitationRescheduled, CASE, plans.appointment_moved),
+        When(InvitationCancelled, CASE, plans.appointment_moved),
         When(ReferredToReturnPartner, CASE, plans.referral_news),
         When(ReferralAcknowledged, CASE, plans.referral_news),
         When(ReferralRejected, CASE, plans.referral_news),

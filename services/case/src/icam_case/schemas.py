@@ -13,13 +13,16 @@ from icam_contracts.enums import (
     DossierElementKind,
     InterviewKind,
     Language,
+    MemberChange,
+    MemberRole,
     Outcome,
     SuspensionReason,
     VulnerabilityCategory,
 )
+from icam_contracts.personal_data import PersonalData
 from icam_kernel.application import CommandResult
 from icam_kernel.http_commands import CommandAccepted
-from icam_kernel.inputs import Code, Label, Note, Subject
+from icam_kernel.inputs import BirthDate, Code, Day, Label, Name, Note, Subject
 
 T = TypeVar("T")
 CASE_ID = "9a4b6c2d-1e3f-4a5b-8c7d-0e1f2a3b4c5d"
@@ -97,6 +100,39 @@ class VulnerabilityIn(Body):
 
 class SuspendIn(Body):
     reason: SuspensionReason = Field(examples=["stay_procedure_started"])
+    review_on: Day | None = Field(default=None, description="When to look at it again (a task then).")
+
+
+class ApprovalIn(Body):
+    """A team lead approves a proposed outcome (four eyes)."""
+
+
+class SendBackIn(Body):
+    """A team lead sends a proposed outcome back, saying why."""
+
+    reason: Note = Field(examples=["consequences not yet explained with an interpreter"])
+
+
+class MemberIn(Body):
+    """Someone joining the household: a birth, or a family member arriving."""
+
+    person_id: PersonId = Field(examples=["8123458"])
+    role: MemberRole = Field(examples=["minor"])
+    change: MemberChange = Field(examples=["birth"])
+    given_name: Name | None = None
+    family_name: Name | None = None
+    birth_date: BirthDate | None = None
+    nationality: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+
+    def personal_data(self) -> PersonalData:
+        fields = self.model_dump(exclude={"role", "change"})
+        return PersonalData(**fields, is_minor=self.role is MemberRole.MINOR)
+
+
+class MemberLeftIn(Body):
+    """A member is no longer part of the household."""
+
+    change: MemberChange = Field(examples=["left"])
 
 
 class ResumeIn(Body):
@@ -209,9 +245,13 @@ class CaseView(BaseModel):
     consecutive_no_shows: int
     dossier_elements: list[dict[str, Any]]
     decisions: list[dict[str, Any]]
+    pending_decision: dict[str, Any] | None = Field(
+        default=None, description="An outcome proposed and awaiting a team lead's approval (four eyes)."
+    )
     outcome_reopened: bool
     referral_status: str | None
     suspension_reason: str | None
+    suspension_review_on: date | None = None
     closure_reason: str | None
     closed_at: datetime | None
     flags: list[str]

@@ -4,7 +4,6 @@ from icam_case.domain.commands import DecideOutcome, Decider, MissingElement, Re
 from icam_case.domain.decide import (
     assign_coach,
     close,
-    decide_outcome,
     flag_vulnerability,
     receive_element,
     record_interview,
@@ -13,7 +12,10 @@ from icam_case.domain.decide import (
     transfer,
 )
 from icam_case.domain.errors import CaseRuleViolation, CaseStateConflict
+from icam_case.domain.household import add_member, member_left
+from icam_case.domain.outcomes import approve_outcome, decide_outcome, reject_proposal
 from icam_case.domain.react import (
+    appointment_changed,
     attach_invitation,
     complete_return,
     count_no_show,
@@ -34,6 +36,9 @@ __all__ = [
     "Decider",
     "MissingElement",
     "RecordInterview",
+    "add_member",
+    "appointment_changed",
+    "approve_outcome",
     "assign_coach",
     "attach_invitation",
     "close",
@@ -44,10 +49,12 @@ __all__ = [
     "flag_contact_problem",
     "flag_vulnerability",
     "fold",
+    "member_left",
     "note_referral",
     "open_case",
     "receive_element",
     "record_interview",
+    "reject_proposal",
     "resume",
     "suspend",
     "transfer",

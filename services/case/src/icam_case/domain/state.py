@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from functools import singledispatch
 from typing import Final
@@ -23,6 +23,7 @@ from icam_contracts.enums import (
     VulnerabilityCategory,
 )
 from icam_contracts.events.case import (
+    AppointmentChanged,
     CaseEvent,
     CaseOpened,
     CaseTransferred,
@@ -31,6 +32,8 @@ from icam_contracts.events.case import (
     ContactProblemFlagged,
     DossierElementReceived,
     DossierElementRequested,
+    HouseholdMemberAdded,
+    HouseholdMemberLeft,
     InterviewHeld,
     InvitationAttached,
     NoShowCounted,
@@ -40,7 +43,10 @@ from icam_contracts.events.case import (
     VulnerabilityFlagged,
 )
 from icam_contracts.events.decisions import (
+    OutcomeApproved,
     OutcomeDecided,
+    OutcomeProposalRejected,
+    OutcomeProposed,
     TrajectoryClosed,
     TrajectoryResumed,
     TrajectorySuspended,
@@ -73,6 +79,7 @@ class Member:
     person_id: str
     role: MemberRole
     vulnerabilities: tuple[Vulnerability, ...] = ()
+    left: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,8 +146,10 @@ class Case:
     referral_id: UUID | None = None
     contact_problem: bool = False
     suspension_reason: SuspensionReason | None = None
+    suspension_review_on: date | None = None
     closure_reason: ClosureReason | None = None
     closed_at: datetime | None = None
+    pending: OutcomeProposed | None = None
 
     @property
     def exists(self) -> bool:
@@ -164,13 +173,19 @@ class Case:
             "outcome_reopened": self.outcome_reopened,
             "elements_outstanding": any(e.received_at is None for e in self.elements),
             "referral_stalled": self.referral_status in (ReferralStatus.REJECTED, ReferralStatus.OVERDUE),
-            "minors": any(m.role is MemberRole.MINOR for m in self.members),
+            "minors": any(m.role is MemberRole.MINOR and not m.left for m in self.members),
+            "approval_pending": self.pending is not None,
         }
         return tuple(name for name, on in flags.items() if on)
 
     def member(self, person_id: str) -> Member | None:
-        """The member with this dossier reference, or None."""
+        """The member with this dossier reference, or None (a member who left is still one)."""
         return next((m for m in self.members if m.person_id == person_id), None)
+
+    @property
+    def present_members(self) -> tuple[Member, ...]:
+        """The members who are part of the household now."""
+        return tuple(m for m in self.members if not m.left)
 
     def element(self, element_id: UUID) -> DossierElement | None:
         """The requested element with this id, or None."""
@@ -305,6 +320,38 @@ def _decided(event: OutcomeDecided, case: Case, at: datetime) -> Case:
 
 
 @_apply.register
+def _proposed(event: OutcomeProposed, case: Case, at: datetime) -> Case:
+    return replace(case, pending=event)
+
+
+@_apply.register
+def _approved(event: OutcomeApproved, case: Case, at: datetime) -> Case:
+    return replace(case, pending=None)
+
+
+@_apply.register
+def _proposal_rejected(event: OutcomeProposalRejected, case: Case, at: datetime) -> Case:
+    return replace(case, pending=None)
+
+
+@_apply.register
+def _member_added(event: HouseholdMemberAdded, case: Case, at: datetime) -> Case:
+    role = MemberRole.MINOR if event.member.is_minor else MemberRole.ADULT
+    return replace(case, members=(*case.members, Member(event.member.person_id, role)))
+
+
+@_apply.register
+def _member_left(event: HouseholdMemberLeft, case: Case, at: datetime) -> Case:
+    members = tuple(replace(m, left=True) if m.person_id == event.person_id else m for m in case.members)
+    return replace(case, members=members)
+
+
+@_apply.register
+def _appointment(event: AppointmentChanged, case: Case, at: datetime) -> Case:
+    return replace(case, next_appointment_at=event.appointment_at)
+
+
+@_apply.register
 def _reopened(event: OutcomeReopened, case: Case, at: datetime) -> Case:
     return replace(case, outcome_reopened=True)
 
@@ -316,12 +363,17 @@ def _referral(event: ReferralProgressNoted, case: Case, at: datetime) -> Case:
 
 @_apply.register
 def _suspended(event: TrajectorySuspended, case: Case, at: datetime) -> Case:
-    return replace(case, status=CaseStatus.SUSPENDED, suspension_reason=event.reason)
+    return replace(
+        case,
+        status=CaseStatus.SUSPENDED,
+        suspension_reason=event.reason,
+        suspension_review_on=event.review_on,
+    )
 
 
 @_apply.register
 def _resumed(event: TrajectoryResumed, case: Case, at: datetime) -> Case:
-    return replace(case, status=CaseStatus.OPEN, suspension_reason=None)
+    return replace(case, status=CaseStatus.OPEN, suspension_reason=None, suspension_review_on=None)
 
 
 @_apply.register
