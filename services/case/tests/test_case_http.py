@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from incoming import ADULT, CHILD, deliver, invitation_sent, recorded
 
+from icam_contracts.events import InvitationResponseRecorded
+
 pytestmark = pytest.mark.integration
 
 
@@ -482,3 +484,34 @@ async def test_a_birth_adds_a_member_and_a_departure_keeps_their_record(case_app
     ] == "true"
     assert left.json()["events"] == ["HouseholdMemberLeft"]
     assert [m["person_id"] for m in case["members"]] == [ADULT, CHILD, "8123499"]
+
+
+async def test_the_task_list_follows_the_facts_of_the_case(case_app):
+    household = uuid.uuid4()
+    sent = invitation_sent(household)
+    await deliver(case_app, recorded(sent, occurred_at=datetime.now(UTC) - timedelta(days=5)))
+    async with case_app.app.state.application.pool.acquire() as conn:
+        case_id = await conn.fetchval("select case_id from open_cases where household_id = $1", household)
+
+    async def tasks(**who) -> list[str]:
+        page = (await case_app.client.get("/tasks", headers=case_app.headers(**who))).json()
+        return sorted(t["kind"] for t in page["items"] if t["case_id"] == str(case_id))
+
+    before = await tasks()
+    answer = InvitationResponseRecorded(
+        household_id=household, invitation_id=sent.invitation_id, response="confirmed"
+    )
+    await deliver(case_app, recorded(answer))
+    answered = await tasks()
+    await case_app.client.post(f"/cases/{case_id}/interviews", json=interview(), headers=case_app.headers())
+    after = await tasks()
+    overdue = (
+        await case_app.client.get(
+            "/tasks/overdue-by-coach", headers=case_app.headers("team_lead", "lead-bxl")
+        )
+    ).json()
+
+    assert before == ["interview_due", "invitation_unanswered"]
+    assert answered == ["interview_due"] and after == []
+    assert await tasks(subject="coach-2") == []  # another coach's work is not on my list
+    assert all({"coach_id", "open", "overdue", "overdue_by_kind"} <= set(row) for row in overdue)

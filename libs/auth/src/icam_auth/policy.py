@@ -117,6 +117,8 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/cases/{case_id}", "case", READERS, True, "read a case"),
     _r("GET", "/cases/{case_id}/timeline", "case", READERS, True, "read a case's timeline"),
     _r("GET", "/caseload", "case", READERS, True, "read a caseload"),
+    _r("GET", "/tasks", "case", READERS, True, "read what needs doing"),
+    _r("GET", "/tasks/overdue-by-coach", "case", LEADS | {Role.ADMIN}, False, "read a region's overdue work"),
     _r("GET", "/stats/outcomes", "case", STATISTICS, False, "read outcome statistics"),
     # referral service
     _r("GET", "/partners", "referral", COACHING | PARTNERS | STATISTICS, False, "read the partner catalogue"),

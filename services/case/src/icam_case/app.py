@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from icam_auth import AuthSettings
 from icam_case.config import MIGRATIONS, SERVICE, CaseSettings
-from icam_case.projections import CaseloadProjection, OutcomeStatsProjection
+from icam_case.projections import CaseloadProjection, OutcomeStatsProjection, TaskList
 from icam_case.reactions import free_household, handler_table
 from icam_case.routes import ROUTERS
 from icam_kernel.reactions import HandlerTable
@@ -28,14 +28,15 @@ version, 404 unknown ids, 401/403 authentication and authorisation.
 
 def build_runtime(settings: CaseSettings) -> tuple[ServiceRuntime, HandlerTable]:
     """The runtime: the case store with its read models, the reactions, the closure policy."""
+    tasks = TaskList(settings.topics.case, settings.tasks)
     store = EventStore(
         settings.topics.case,
         upcaster=ContractUpcaster(),
-        inline_projections=[CaseloadProjection(settings.topics.case), OutcomeStatsProjection()],
+        inline_projections=[CaseloadProjection(settings.topics.case), OutcomeStatsProjection(), tasks],
     )
     runtime = ServiceRuntime(SERVICE, settings.service, migrations_dir=MIGRATIONS, store=store)
     runtime.application.after("TrajectoryClosed", free_household)
-    reactions = handler_table(runtime.application, settings)
+    reactions = handler_table(runtime.application, settings, tasks)
     for topic, name in (
         (settings.topics.invitation, "case-from-invitation"),
         (settings.topics.referral, "case-from-referral"),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
+from icam_case.domain.tasks import TaskPolicy
 from icam_contracts.enums import Outcome
 from icam_contracts.reference import ReferenceData, load_reference_data
 from icam_contracts.topics import CASE_EVENTS, INVITATION_EVENTS, NOTIFICATION_EVENTS, REFERRAL_EVENTS
@@ -46,6 +48,8 @@ class CaseSettings:
     `default_region`: region of helpline requests that name none (CASE_DEFAULT_REGION).
     `needs_approval`: outcomes a team lead approves before they take effect (CASE_APPROVAL_REQUIRED,
     comma-separated outcome codes; default `return_refused`; empty: none).
+    `tasks`: the delays behind the task list (CASE_TASK_UNANSWERED_DAYS 3, CASE_TASK_STAY_APPLICATION_DAYS
+    30, CASE_TASK_SUSPENSION_REVIEW_DAYS 90).
     """
 
     service: ServiceSettings
@@ -56,6 +60,7 @@ class CaseSettings:
     policy_version: str = DEFAULT_POLICY_VERSION
     default_region: str = "brussels"
     needs_approval: frozenset[Outcome] = frozenset({Outcome.RETURN_REFUSED})
+    tasks: TaskPolicy = field(default_factory=TaskPolicy)
     read_your_writes_timeout: float = 2.0
     reference: ReferenceData = field(default_factory=load_reference_data)
 
@@ -71,6 +76,15 @@ class CaseSettings:
             legal_basis=env.get("CASE_LEGAL_BASIS", DEFAULT_LEGAL_BASIS),
             policy_version=env.get("CASE_POLICY_VERSION", DEFAULT_POLICY_VERSION),
             default_region=env.get("CASE_DEFAULT_REGION", "brussels"),
+            tasks=TaskPolicy(
+                unanswered_after=timedelta(days=float(env.get("CASE_TASK_UNANSWERED_DAYS", "3"))),
+                stay_application_within=timedelta(
+                    days=float(env.get("CASE_TASK_STAY_APPLICATION_DAYS", "30"))
+                ),
+                review_suspension_after=timedelta(
+                    days=float(env.get("CASE_TASK_SUSPENSION_REVIEW_DAYS", "90"))
+                ),
+            ),
             needs_approval=frozenset(
                 Outcome(code.strip())
                 for code in env.get("CASE_APPROVAL_REQUIRED", "return_refused").split(",")

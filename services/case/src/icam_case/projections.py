@@ -2,6 +2,7 @@
 
 * `CaseloadProjection` — one row per case for the coach's caseload, folded with the domain itself
   so that the list never disagrees with the case.
+* `TaskList` — what needs doing on each case and by when (`domain.tasks`), for coaches and team leads.
 * `OutcomeStatsProjection` — counts per region and month (outcomes, revisions, suspensions,
   closures, openings by entry channel, days from first contact to first outcome); no personal data.
 
@@ -13,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Final
+from uuid import UUID
 
 from icam_case.config import MIGRATIONS
-from icam_case.domain import CASE
+from icam_case.domain import CASE, Case
+from icam_case.domain.tasks import TaskPolicy, open_tasks
 from icam_contracts.registry import events_on
 from icam_contracts.topics import CASE_EVENTS
 from icam_kernel.db import Connection
@@ -159,3 +162,54 @@ class OutcomeStatsProjection:
             kind,
             value,
         )
+
+
+class TaskList:
+    """Each case's tasks (`domain.tasks`), derived again whenever the case changes, and whenever a
+    fact from another service settles one (the household answered its invitation)."""
+
+    name: str = "case_tasks"
+    tables: Sequence[str] = ("case_tasks",)
+    event_types: Collection[str] = frozenset(cls.event_type for cls in events_on(CASE_EVENTS))
+    schema_sql: str = (MIGRATIONS / "0004_tasks.sql").read_text()
+
+    def __init__(self, topic: str, policy: TaskPolicy) -> None:
+        self._reader = EventStore(topic, upcaster=ContractUpcaster())
+        self.policy = policy
+
+    async def apply(self, conn: Connection, event: RecordedEvent) -> None:
+        history = await self._reader.read_stream(conn, event.stream_id)
+        await self._write(conn, fold(CASE, event.stream_id, history, until_version=event.stream_version))
+
+    async def refresh(self, conn: Connection, case_id: UUID) -> None:
+        """Derive the case's tasks again from its stream (a fact of another service arrived)."""
+        history = await self._reader.read_stream(conn, str(case_id))
+        await self._write(conn, fold(CASE, str(case_id), history))
+
+    async def _write(self, conn: Connection, case: Case) -> None:
+        if case.case_id is None:
+            return
+        answered = await conn.fetch(_ANSWERED, case.case_id)
+        tasks = open_tasks(case, {UUID(r["invitation_id"]) for r in answered}, self.policy)
+        await conn.execute("delete from case_tasks where case_id = $1", case.case_id)
+        await conn.executemany(
+            """insert into case_tasks (case_id, kind, ref, due_at, household_id, region, coach_id,
+                   for_team_lead) values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing""",
+            [
+                (
+                    case.case_id,
+                    t.kind.value,
+                    t.ref,
+                    t.due_at,
+                    case.household_id,
+                    case.region,
+                    case.coach_id,
+                    t.for_team_lead,
+                )
+                for t in tasks
+            ],
+        )
+
+
+_ANSWERED = """select distinct data->>'invitation_id' as invitation_id from received_events
+where case_id = $1 and event_type = 'InvitationResponseRecorded'"""

@@ -11,7 +11,7 @@ from icam_auth import Principal
 from icam_case.access import sees_vulnerability_categories, sees_vulnerability_details
 from icam_case.domain import Case
 from icam_case.domain.state import Decision, DossierElement, Interview, Member
-from icam_case.schemas import CaseloadItem, CaseView, Page, StatsRow, TimelineEntry
+from icam_case.schemas import CaseloadItem, CaseView, CoachWorkload, Page, StatsRow, TaskItem, TimelineEntry
 from icam_case.timeline import describe
 from icam_contracts.events.decisions import OutcomeProposed
 from icam_kernel.db import Connection
@@ -233,3 +233,56 @@ async def _stats_row(conn: Connection, region: str, month: date) -> StatsRow:
         first_outcomes=cases,
         average_days_to_outcome=round(timing["total_days"] / cases, 2) if cases else None,
     )
+
+
+async def tasks(
+    conn: Connection,
+    *,
+    region: str | None,
+    coach: str | None,
+    overdue_only: bool,
+    kind: str | None,
+    for_team_lead: bool | None,
+    limit: int,
+    offset: int,
+) -> Page[TaskItem]:
+    """Tasks matching every filter, the most overdue first."""
+    where = """($1::text is null or region = $1) and ($2::text is null or coach_id = $2)
+        and (not $3 or due_at < now()) and ($4::text is null or kind = $4)
+        and ($5::boolean is null or for_team_lead = $5)"""
+    args = (region, coach, overdue_only, kind, for_team_lead)
+    total = await conn.fetchval(f"select count(*) from case_tasks where {where}", *args)
+    rows = await conn.fetch(
+        f"""select *, due_at < now() as overdue from case_tasks where {where}
+            order by due_at, case_id, kind limit $6 offset $7""",
+        *args,
+        limit,
+        offset,
+    )
+    return Page[TaskItem](
+        items=[TaskItem.model_validate(dict(r)) for r in rows], limit=limit, offset=offset, total=int(total)
+    )
+
+
+async def overdue_by_coach(conn: Connection, region: str | None) -> list[CoachWorkload]:
+    """For a team lead: per coach of the region, how many tasks are overdue, of which kinds."""
+    rows = await conn.fetch(
+        """select coalesce(coach_id, '') as coach_id, count(*) as open,
+                  count(*) filter (where due_at < now()) as overdue,
+                  coalesce(jsonb_object_agg(kind, n) filter (where n > 0), '{}')::text as by_kind
+           from (select coach_id, kind, count(*) filter (where due_at < now()) as n,
+                        count(*) as all_of_kind, min(due_at) as due_at
+                 from case_tasks where ($1::text is null or region = $1) and not for_team_lead
+                 group by coach_id, kind) k
+           group by coach_id order by overdue desc, coach_id""",
+        region,
+    )
+    return [
+        CoachWorkload(
+            coach_id=r["coach_id"] or None,
+            open=r["open"],
+            overdue=r["overdue"],
+            overdue_by_kind=json.loads(r["by_kind"]),
+        )
+        for r in rows
+    ]

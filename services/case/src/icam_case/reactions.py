@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Final
+from uuid import UUID
 
 import structlog
 
 from icam_case import domain
 from icam_case.config import CaseSettings
 from icam_case.domain import Case
+from icam_case.projections import TaskList
 from icam_contracts.base import Event
 from icam_contracts.enums import ActorRole, AppointmentChange, EntryChannel, RecipientKind
 from icam_contracts.events import (
@@ -23,6 +26,7 @@ from icam_contracts.events import (
     InvitationCancelled,
     InvitationNoShowRecorded,
     InvitationRescheduled,
+    InvitationResponseRecorded,
     InvitationSent,
     NotificationFailed,
     ReferralAcknowledged,
@@ -224,8 +228,19 @@ class CaseReactions:
         )
 
 
-async def keep_for_timeline(conn: Connection, ev: Event, rec: RecordedEvent) -> None:
-    """Every fact received about a household goes on its case's timeline."""
+def keep_for_timeline(tasks: TaskList) -> Callable[[Connection, Event, RecordedEvent], Awaitable[None]]:
+    """Every fact received about a household goes on its case's timeline; an answer to an
+    invitation also settles the case's task of chasing it."""
+
+    async def keep(conn: Connection, ev: Event, rec: RecordedEvent) -> None:
+        case_id = await _keep(conn, ev, rec)
+        if case_id is not None and isinstance(ev, InvitationResponseRecorded):
+            await tasks.refresh(conn, case_id)
+
+    return keep
+
+
+async def _keep(conn: Connection, ev: Event, rec: RecordedEvent) -> UUID | None:
     case_id = getattr(ev, "case_id", None) or await open_case_of(conn, ev.household_id)
     await conn.execute(
         """insert into received_events (event_id, case_id, household_id, topic, event_type, event_version,
@@ -241,9 +256,10 @@ async def keep_for_timeline(conn: Connection, ev: Event, rec: RecordedEvent) -> 
         json.dumps(rec.actor.to_dict()),
         rec.occurred_at,
     )
+    return case_id if isinstance(case_id, UUID) else None
 
 
-def handler_table(application: Application, settings: CaseSettings) -> HandlerTable:
+def handler_table(application: Application, settings: CaseSettings, tasks: TaskList) -> HandlerTable:
     """Which fact the case reacts to, and how (one table for every topic it reads)."""
     plans, CASE = CaseReactions(settings), domain.CASE
     return HandlerTable(
@@ -262,5 +278,5 @@ def handler_table(application: Application, settings: CaseSettings) -> HandlerTa
         When(ReferralWithdrawn, CASE, plans.referral_withdrawn),
         When(VoluntaryReturnCompleted, CASE, plans.return_completed),
         When(NotificationFailed, CASE, plans.notification_failed),
-        always=keep_for_timeline,
+        always=keep_for_timeline(tasks),
     )

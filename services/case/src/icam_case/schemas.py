@@ -195,6 +195,29 @@ class CaseloadItem(BaseModel):
     version: int
 
 
+class TaskItem(BaseModel):
+    """Something to do on a case, and by when (derived from its events; no personal data)."""
+
+    case_id: UUID
+    household_id: UUID
+    kind: str = Field(examples=["element_overdue"])
+    ref: str = Field(description="What it is about: the invitation, element, decision or case id.")
+    due_at: datetime
+    overdue: bool
+    region: str
+    coach_id: str | None
+    for_team_lead: bool = Field(description="A team lead's task (an outcome to approve).")
+
+
+class CoachWorkload(BaseModel):
+    """A coach's open and overdue tasks, for the region's team lead (counts only)."""
+
+    coach_id: str | None = Field(description="None: cases without a coach.")
+    open: int
+    overdue: int
+    overdue_by_kind: dict[str, int] = Field(examples=[{"element_overdue": 2}])
+
+
 class TimelineEntry(BaseModel):
     occurred_at: datetime
     recorded_at: datetime

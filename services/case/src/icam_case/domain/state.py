@@ -91,6 +91,7 @@ class DossierElement:
     kind: DossierElementKind
     requested_at: datetime
     received_at: datetime | None = None
+    due_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -138,18 +139,23 @@ class Case:
     last_interview_at: datetime | None = None
     invitations: tuple[UUID, ...] = ()
     next_appointment_at: datetime | None = None
+    invitation_attached_at: datetime | None = None
     consecutive_no_shows: int = 0
+    last_no_show_at: datetime | None = None
     elements: tuple[DossierElement, ...] = ()
     decisions: tuple[Decision, ...] = ()
     outcome_reopened: bool = False
     referral_status: ReferralStatus | None = None
+    referral_noted_at: datetime | None = None
     referral_id: UUID | None = None
     contact_problem: bool = False
     suspension_reason: SuspensionReason | None = None
     suspension_review_on: date | None = None
+    suspended_at: datetime | None = None
     closure_reason: ClosureReason | None = None
     closed_at: datetime | None = None
     pending: OutcomeProposed | None = None
+    pending_since: datetime | None = None
 
     @property
     def exists(self) -> bool:
@@ -244,7 +250,11 @@ def _transferred(event: CaseTransferred, case: Case, at: datetime) -> Case:
 @_apply.register
 def _attached(event: InvitationAttached, case: Case, at: datetime) -> Case:
     return replace(
-        case, invitations=(*case.invitations, event.invitation_id), next_appointment_at=event.appointment_at
+        case,
+        invitations=(*case.invitations, event.invitation_id),
+        next_appointment_at=event.appointment_at,
+        invitation_attached_at=at,
+        last_no_show_at=None,
     )
 
 
@@ -267,6 +277,7 @@ def _interview(event: InterviewHeld, case: Case, at: datetime) -> Case:
         interviews=(*case.interviews, interview),
         last_interview_at=at,
         consecutive_no_shows=0,
+        last_no_show_at=None,
         next_appointment_at=None,
         status=status,
     )
@@ -274,7 +285,9 @@ def _interview(event: InterviewHeld, case: Case, at: datetime) -> Case:
 
 @_apply.register
 def _element_requested(event: DossierElementRequested, case: Case, at: datetime) -> Case:
-    element = DossierElement(event.element_id, event.person_id, event.element, requested_at=at)
+    element = DossierElement(
+        event.element_id, event.person_id, event.element, requested_at=at, due_on=event.due_on
+    )
     return replace(case, elements=(*case.elements, element))
 
 
@@ -298,7 +311,9 @@ def _vulnerability(event: VulnerabilityFlagged, case: Case, at: datetime) -> Cas
 
 @_apply.register
 def _no_show(event: NoShowCounted, case: Case, at: datetime) -> Case:
-    return replace(case, consecutive_no_shows=event.consecutive_no_shows, next_appointment_at=None)
+    return replace(
+        case, consecutive_no_shows=event.consecutive_no_shows, next_appointment_at=None, last_no_show_at=at
+    )
 
 
 @_apply.register
@@ -321,7 +336,7 @@ def _decided(event: OutcomeDecided, case: Case, at: datetime) -> Case:
 
 @_apply.register
 def _proposed(event: OutcomeProposed, case: Case, at: datetime) -> Case:
-    return replace(case, pending=event)
+    return replace(case, pending=event, pending_since=at)
 
 
 @_apply.register
@@ -358,7 +373,12 @@ def _reopened(event: OutcomeReopened, case: Case, at: datetime) -> Case:
 
 @_apply.register
 def _referral(event: ReferralProgressNoted, case: Case, at: datetime) -> Case:
-    return replace(case, referral_status=event.status, referral_id=event.referral_id or case.referral_id)
+    return replace(
+        case,
+        referral_status=event.status,
+        referral_id=event.referral_id or case.referral_id,
+        referral_noted_at=at,
+    )
 
 
 @_apply.register
@@ -368,12 +388,15 @@ def _suspended(event: TrajectorySuspended, case: Case, at: datetime) -> Case:
         status=CaseStatus.SUSPENDED,
         suspension_reason=event.reason,
         suspension_review_on=event.review_on,
+        suspended_at=at,
     )
 
 
 @_apply.register
 def _resumed(event: TrajectoryResumed, case: Case, at: datetime) -> Case:
-    return replace(case, status=CaseStatus.OPEN, suspension_reason=None, suspension_review_on=None)
+    return replace(
+        case, status=CaseStatus.OPEN, suspension_reason=None, suspension_review_on=None, suspended_at=None
+    )
 
 
 @_apply.register
