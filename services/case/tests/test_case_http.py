@@ -515,3 +515,64 @@ async def test_the_task_list_follows_the_facts_of_the_case(case_app):
     assert answered == ["interview_due"] and after == []
     assert await tasks(subject="coach-2") == []  # another coach's work is not on my list
     assert all({"coach_id", "open", "overdue", "overdue_by_kind"} <= set(row) for row in overdue)
+
+
+async def test_a_team_lead_hands_a_leaving_coachs_cases_to_a_colleague_case_by_case(case_app):
+    lead = case_app.headers("team_lead", "lead-bxl")
+    mine = [await open_case(case_app) for _ in range(3)]
+    colleague_case = uuid.uuid4()
+    await deliver(case_app, recorded(invitation_sent(colleague_case, coach="coach-colleague")))
+    body = {"case_ids": [str(c) for c in mine], "to_coach": "coach-colleague"}
+
+    clashing = await case_app.client.post("/moves/reassignment", json=body, headers=lead)
+    unchanged = (await case_app.client.get(f"/cases/{mine[0]}", headers=lead)).json()["coach_id"]
+    moved = await case_app.client.post("/moves/reassignment", json=body | {"confirm": True}, headers=lead)
+    again = await case_app.client.post("/moves/reassignment", json=body | {"confirm": True}, headers=lead)
+
+    assert clashing.status_code == 409 and clashing.json()["type"] == "urn:icam:problem:agenda-conflicts"
+    assert clashing.json()["conflicts"] and unchanged == "coach-4711"
+    assert [m["case_id"] for m in moved.json()["moved"]] == [str(c) for c in mine]
+    assert moved.json()["conflicts"] and moved.json()["failed"] == []
+    assert {f["type"] for f in again.json()["failed"]} == {"case-state-conflict"}  # already theirs
+
+
+async def test_a_bulk_move_to_a_coach_of_another_region_moves_nothing(case_app):
+    lead = case_app.headers("team_lead", "lead-bxl")
+    case_id = await open_case(case_app)
+    elsewhere = uuid.uuid4()
+    sent = invitation_sent(elsewhere, coach="coach-liege").model_copy(
+        update={"region": "liege", "office": "liege"}
+    )
+    await deliver(case_app, recorded(sent))
+
+    refused = await case_app.client.post(
+        "/moves/reassignment", json={"case_ids": [str(case_id)], "to_coach": "coach-liege"}, headers=lead
+    )
+    unknown = await case_app.client.post(
+        "/moves/reassignment", json={"case_ids": [str(case_id)], "to_coach": "coach-nobody"}, headers=lead
+    )
+
+    assert refused.status_code == 422 and refused.json()["type"] == "urn:icam:problem:coach-of-another-region"
+    assert unknown.status_code == 422 and unknown.json()["field"] == "to_coach"
+    assert (await case_app.client.get(f"/cases/{case_id}", headers=lead)).json()["coach_id"] == "coach-4711"
+
+
+async def test_a_bulk_transfer_lists_the_cases_that_could_not_go(case_app):
+    lead = case_app.headers("team_lead", "lead-bxl")
+    mine = await open_case(case_app)
+    theirs = uuid.uuid4()
+    sent = invitation_sent(theirs, coach="coach-liege").model_copy(
+        update={"region": "liege", "office": "liege"}
+    )
+    await deliver(case_app, recorded(sent))
+    async with case_app.app.state.application.pool.acquire() as conn:
+        foreign = await conn.fetchval("select case_id from open_cases where household_id = $1", theirs)
+
+    report = await case_app.client.post(
+        "/moves/transfer",
+        json={"case_ids": [str(mine), str(foreign)], "to_region": "liege", "to_office": "liege"},
+        headers=lead,
+    )
+
+    assert [m["case_id"] for m in report.json()["moved"]] == [str(mine)]
+    assert [(f["case_id"], f["type"]) for f in report.json()["failed"]] == [(str(foreign), "forbidden")]

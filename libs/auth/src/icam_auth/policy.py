@@ -114,6 +114,8 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/cases/{case_id}/close", "case", COACHING, False, "close a trajectory"),
     _r("POST", "/cases/{case_id}/assign", "case", LEADS, False, "reassign a case"),
     _r("POST", "/cases/{case_id}/transfer", "case", LEADS, False, "transfer a case"),
+    _r("POST", "/moves/reassignment", "case", LEADS, False, "hand many cases to another coach"),
+    _r("POST", "/moves/transfer", "case", LEADS, False, "transfer many cases"),
     _r("GET", "/cases/{case_id}", "case", READERS, True, "read a case"),
     _r("GET", "/cases/{case_id}/timeline", "case", READERS, True, "read a case's timeline"),
     _r("GET", "/caseload", "case", READERS, True, "read a caseload"),

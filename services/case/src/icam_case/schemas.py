@@ -154,6 +154,33 @@ class TransferIn(Body):
     reason: Label | None = Field(default=None, examples=["moved house"])
 
 
+class BulkReassignIn(Body):
+    """Hand cases to another coach of the region."""
+
+    case_ids: list[UUID] = Field(min_length=1, max_length=500)
+    to_coach: Subject = Field(examples=["coach-4712"])
+    confirm: bool = Field(
+        default=False, description="Move even though interviews clash (listed in the answer)."
+    )
+
+
+class BulkTransferIn(Body):
+    """Transfer cases to another region's office."""
+
+    case_ids: list[UUID] = Field(min_length=1, max_length=500)
+    to_region: Code = Field(examples=["liege"])
+    to_office: Code = Field(examples=["liege"])
+    reason: Label | None = Field(default=None, examples=["household moved"])
+
+
+class MoveReportOut(BaseModel):
+    """What happened to each case of a bulk move: moved (with its new version) or why not."""
+
+    moved: list[dict[str, Any]]
+    failed: list[dict[str, Any]]
+    conflicts: list[dict[str, Any]] = Field(description="Agenda clashes the team lead confirmed.")
+
+
 class ElementReceivedIn(Body):
     received_at: AwareDatetime | None = Field(default=None, description="When it came in; now if omitted.")
 
