@@ -22,6 +22,7 @@ EVENT_CLASSES: Final[tuple[type[Event], ...]] = (
     ev.AppointmentRequested,
     ev.AppointmentRequestClosed,
     ev.WalkInRegistered,
+    ev.HouseholdMatchDecided,
     ev.CaseOpened,
     ev.CoachAssigned,
     ev.CaseTransferred,

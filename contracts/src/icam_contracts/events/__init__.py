@@ -34,6 +34,7 @@ from icam_contracts.events.decisions import (
 from icam_contracts.events.invitation import (
     AppointmentRequestClosed,
     AppointmentRequested,
+    HouseholdMatchDecided,
     InvitationCancelled,
     InvitationHonoured,
     InvitationNoShowRecorded,
@@ -67,6 +68,7 @@ __all__ = [
     "DecisionProvenance",
     "DossierElementReceived",
     "DossierElementRequested",
+    "HouseholdMatchDecided",
     "HouseholdMemberAdded",
     "HouseholdMemberLeft",
     "InterviewHeld",

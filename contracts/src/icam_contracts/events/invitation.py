@@ -264,3 +264,32 @@ class WalkInRegistered(Event):
         description="The invitation handed over when the outcome is an invitation.",
         examples=[ex.INVITATION_ID],
     )
+
+
+class MatchDecision(StrEnum):
+    """What the coach decided about possible existing households at first contact."""
+
+    LINKED = "linked"
+    NEW_HOUSEHOLD = "new_household"
+
+
+class HouseholdMatchDecided(Event):
+    """At first contact the platform found possible existing households for the people registered,
+    and the coach decided: the contact belongs to one of them (``linked``), or to a new household.
+    No personal data: the households compared, the scores and the kinds of reasons."""
+
+    event_type: ClassVar[str] = "HouseholdMatchDecided"
+    event_version: ClassVar[int] = 1
+    topic: ClassVar[str] = INVITATION_EVENTS
+    key_field: ClassVar[str] = "household_id"
+
+    decision: MatchDecision = Field(
+        description="Linked to an existing household, or a new one.", examples=["linked"]
+    )
+    candidates: tuple[UUID, ...] = Field(
+        description="The possible existing households the coach was shown.", examples=[[ex.HOUSEHOLD_ID]]
+    )
+    first_contact_id: UUID = Field(
+        description="The invitation, request or desk visit the decision was taken for.",
+        examples=[ex.INVITATION_ID],
+    )

@@ -86,6 +86,7 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/agenda/coaches/{coach_id}", "invitation", READERS, True, "read a coach's agenda"),
     _r("GET", "/agenda/offices/{office}", "invitation", READERS, True, "read an office's agenda"),
     _r("GET", "/stats/funnel", "invitation", STATISTICS, False, "read the invitation funnel"),
+    _r("POST", "/duplicates/check", "invitation", COACHING, True, "look for a household met before"),
     # case service
     _r("POST", "/cases/{case_id}/interviews", "case", COACHING, False, "record an interview"),
     _r(

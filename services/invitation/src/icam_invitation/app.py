@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from icam_auth import AuthSettings
 from icam_invitation import api, queries
 from icam_invitation.config import SERVICE, Settings
-from icam_invitation.projections import CoachAgenda, DeskVisitLog, InvitationList, RequestList
+from icam_invitation.projections import CoachAgenda, DeskVisitLog, InvitationList, PeopleIndex, RequestList
 from icam_invitation.reactions import handler_table
 from icam_invitation.timers import InvitationTimers
 from icam_kernel.service import ServiceRuntime, create_service_app
@@ -32,6 +32,7 @@ def build_runtime(settings: Settings) -> ServiceRuntime:
             InvitationList(),
             DeskVisitLog(),
             RequestList(),
+            PeopleIndex(),
         ],
     )
     runtime = ServiceRuntime(
