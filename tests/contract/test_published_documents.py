@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DOMAINS = (
     "icam_case.domain.errors",
     "icam_case.moves",
+    "icam_case.domain.documents",
+    "icam_case.documents",
     "icam_invitation.domain.errors",
     "icam_referral.domain.errors",
     "icam_gateway.proxy",

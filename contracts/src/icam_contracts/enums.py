@@ -153,6 +153,22 @@ class DossierElementKind(StrEnum):
     OTHER = "other"
 
 
+class DocumentKind(StrEnum):
+    """What a document kept on the file is (its content type is checked from its bytes)."""
+
+    IDENTITY_DOCUMENT = "identity_document"
+    TRAVEL_DOCUMENT = "travel_document"
+    BIRTH_CERTIFICATE = "birth_certificate"
+    MARRIAGE_CERTIFICATE = "marriage_certificate"
+    PROOF_OF_ADDRESS = "proof_of_address"
+    MEDICAL_CERTIFICATE = "medical_certificate"
+    SCHOOL_CERTIFICATE = "school_certificate"
+    PROOF_OF_PROCEDURE = "proof_of_procedure"
+    DECISION = "decision"
+    SIGNED_CONSENT = "signed_consent"
+    OTHER = "other"
+
+
 class ReferralWithdrawalReason(StrEnum):
     """Why a referral to a return partner was withdrawn before departure."""
 

@@ -39,6 +39,8 @@ EVENT_CLASSES: Final[tuple[type[Event], ...]] = (
     ev.HouseholdMemberAdded,
     ev.HouseholdMemberLeft,
     ev.AppointmentChanged,
+    ev.DocumentAdded,
+    ev.DocumentRemoved,
     ev.OutcomeDecided,
     ev.OutcomeProposed,
     ev.OutcomeApproved,

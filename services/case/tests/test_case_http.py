@@ -576,3 +576,106 @@ async def test_a_bulk_transfer_lists_the_cases_that_could_not_go(case_app):
 
     assert [m["case_id"] for m in report.json()["moved"]] == [str(mine)]
     assert [(f["case_id"], f["type"]) for f in report.json()["failed"]] == [(str(foreign), "forbidden")]
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+
+
+async def test_a_document_is_kept_on_the_file_and_viewed_through_a_short_lived_link(case_app):
+    case_id = await open_case(case_app)
+    missing = [{"person_id": CHILD, "element": "birth_certificate"}]
+    await case_app.client.post(
+        f"/cases/{case_id}/interviews", json=interview(missing_elements=missing), headers=case_app.headers()
+    )
+    case = (await case_app.client.get(f"/cases/{case_id}", headers=case_app.headers())).json()
+    element = case["dossier_elements"][0]["element_id"]
+    coach = case_app.headers() | {"content-type": "application/pdf"}
+
+    added = await case_app.client.post(
+        f"/cases/{case_id}/documents",
+        params={"kind": "birth_certificate", "person_id": CHILD, "element_id": element},
+        content=PDF,
+        headers=coach,
+    )
+    link = (
+        await case_app.client.post(
+            f"/cases/{case_id}/documents/{added.json()['id']}/link", headers=case_app.headers()
+        )
+    ).json()
+    viewed = await case_app.client.get(link["url"], headers=case_app.headers())
+    by_another = await case_app.client.get(link["url"], headers=case_app.headers(subject="coach-2"))
+    listed = (await case_app.client.get(f"/cases/{case_id}/documents", headers=case_app.headers())).json()
+    after = (await case_app.client.get(f"/cases/{case_id}", headers=case_app.headers())).json()
+
+    assert added.status_code == 201 and added.json()["events"] == ["DocumentAdded", "DossierElementReceived"]
+    assert viewed.status_code == 200 and viewed.content == PDF
+    assert (
+        viewed.headers["content-type"] == "application/pdf" and viewed.headers["cache-control"] == "no-store"
+    )
+    assert (
+        by_another.status_code == 403
+        and by_another.json()["type"] == "urn:icam:problem:document-link-invalid"
+    )
+    assert [d["kind"] for d in listed] == ["birth_certificate"] and after["dossier_elements"][0][
+        "received_at"
+    ]
+
+
+async def test_a_document_is_judged_by_its_bytes_and_its_size(case_app):
+    case_id = await open_case(case_app)
+    coach = case_app.headers() | {"content-type": "application/pdf"}
+
+    forged = await case_app.client.post(
+        f"/cases/{case_id}/documents",
+        params={"kind": "decision"},
+        content=b"MZ\x90\x00 not a pdf at all",
+        headers=coach,
+    )
+    png = await case_app.client.post(
+        f"/cases/{case_id}/documents", params={"kind": "decision"}, content=PNG, headers=coach
+    )
+    huge = await case_app.client.post(
+        f"/cases/{case_id}/documents",
+        params={"kind": "decision"},
+        content=PDF + b"0" * (20 * 1024 * 1024),
+        headers=coach,
+    )
+    events = (await case_app.client.get(f"/cases/{case_id}/timeline", headers=case_app.headers())).json()[
+        "items"
+    ]
+
+    assert forged.status_code == 422 and forged.json()["type"] == "urn:icam:problem:unsupported-document-type"
+    assert png.status_code == 201  # a PNG sent as "application/pdf" is kept as what it is
+    assert huge.status_code == 413
+    assert [e["event_type"] for e in events].count("DocumentAdded") == 1
+
+
+async def test_an_expired_link_and_a_removed_document_show_nothing(case_app):
+    from icam_case.documents import Links
+
+    case_id = await open_case(case_app)
+    added = await case_app.client.post(
+        f"/cases/{case_id}/documents",
+        params={"kind": "signed_consent"},
+        content=PDF,
+        headers=case_app.headers() | {"content-type": "application/pdf"},
+    )
+    document = added.json()["id"]
+    links = case_app.app.state.document_links
+    token, _ = Links(links.key, lifetime_seconds=-1).token(uuid.UUID(document), "coach-4711")
+    expired = await case_app.client.get(
+        f"/cases/{case_id}/documents/{document}/content", params={"token": token}, headers=case_app.headers()
+    )
+    link = (
+        await case_app.client.post(f"/cases/{case_id}/documents/{document}/link", headers=case_app.headers())
+    ).json()
+    removed = await case_app.client.post(
+        f"/cases/{case_id}/documents/{document}/remove",
+        json={"reason": "wrong file"},
+        headers=case_app.headers(),
+    )
+    gone = await case_app.client.get(link["url"], headers=case_app.headers())
+
+    assert expired.status_code == 403
+    assert removed.json()["events"] == ["DocumentRemoved"] and gone.status_code == 404

@@ -13,6 +13,7 @@ from icam_contracts.base import Contract, Event, OfficeCode, PartnerCode, Region
 from icam_contracts.enums import (
     AppointmentChange,
     Channel,
+    DocumentKind,
     DossierElementKind,
     EntryChannel,
     InterviewKind,
@@ -375,4 +376,44 @@ class AppointmentChanged(CaseEvent):
     change: AppointmentChange = Field(description="Moved or cancelled.", examples=["moved"])
     appointment_at: AwareDatetime | None = Field(
         default=None, description="The new time (when moved).", examples=[ex.APPOINTMENT_AT]
+    )
+
+
+class DocumentAdded(CaseEvent):
+    """A document was added to the file (a passport copy, a decision, a medical certificate, a
+    signed consent). Its content stays in the case service's document store, never on a topic."""
+
+    event_type: ClassVar[str] = "DocumentAdded"
+    event_version: ClassVar[int] = 1
+
+    case_id: CaseId
+    document_id: UUID = Field(description="The document.", examples=["a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"])
+    kind: DocumentKind = Field(description="What it is.", examples=["travel_document"])
+    content_type: str = Field(
+        pattern=r"^(application/pdf|image/jpeg|image/png)$",
+        description="As read from its bytes.",
+        examples=["application/pdf"],
+    )
+    size_bytes: int = Field(ge=1, description="Its size.", examples=[182044])
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Digest of its content.", examples=["0" * 64])
+    person_id: PersonId | None = Field(
+        default=None, description="The member it concerns, if one.", examples=[ex.PERSON_ID]
+    )
+    element_id: UUID | None = Field(
+        default=None,
+        description="The requested dossier element it satisfies, if any.",
+        examples=[ex.ELEMENT_ID],
+    )
+
+
+class DocumentRemoved(CaseEvent):
+    """A document was taken off the file (added by mistake, or superseded); its content is deleted."""
+
+    event_type: ClassVar[str] = "DocumentRemoved"
+    event_version: ClassVar[int] = 1
+
+    case_id: CaseId
+    document_id: UUID = Field(description="The document.", examples=["a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"])
+    reason: str = Field(
+        min_length=1, max_length=200, description="Why, in non-personal words.", examples=["wrong file"]
     )

@@ -9,13 +9,17 @@ from fastapi import FastAPI
 
 from icam_auth import AuthSettings
 from icam_case.config import MIGRATIONS, SERVICE, CaseSettings
+from icam_case.documents import MAX_BYTES, Links, PostgresDocumentStore
 from icam_case.projections import CaseloadProjection, OutcomeStatsProjection, TaskList
 from icam_case.reactions import free_household, handler_table
 from icam_case.routes import ROUTERS
+from icam_kernel.guard import Limits
 from icam_kernel.reactions import HandlerTable
 from icam_kernel.service import ServiceRuntime, create_service_app
 from icam_kernel.store import EventStore
 from icam_kernel.upcasting import ContractUpcaster
+
+DOCUMENT_UPLOADS = r"/cases/[^/]+/documents"
 
 DESCRIPTION = """The ICAM trajectory of a person or household, from first contact to closure.
 
@@ -50,7 +54,12 @@ def create_app(settings: CaseSettings | None = None, auth: AuthSettings | None =
     """The case service's ASGI app; settings and auth default to the environment."""
     settings = settings or CaseSettings.from_env()
     runtime, reactions = build_runtime(settings)
-    app = create_service_app(runtime, ROUTERS, auth=auth, description=DESCRIPTION, version="0.2.0")
+    limits = Limits.from_env(large_bodies=[(DOCUMENT_UPLOADS, MAX_BYTES)])
+    app = create_service_app(
+        runtime, ROUTERS, auth=auth, limits=limits, description=DESCRIPTION, version="0.2.0"
+    )
     app.state.settings = settings
     app.state.reactions = reactions
+    app.state.documents = PostgresDocumentStore()
+    app.state.document_links = Links.from_env()
     return app

@@ -181,6 +181,30 @@ class MoveReportOut(BaseModel):
     conflicts: list[dict[str, Any]] = Field(description="Agenda clashes the team lead confirmed.")
 
 
+class DocumentOut(BaseModel):
+    """A document on the file: what it is, whom it concerns, which requested element it satisfies."""
+
+    document_id: UUID
+    kind: str = Field(examples=["travel_document"])
+    content_type: str = Field(examples=["application/pdf"])
+    size_bytes: int
+    added_at: datetime
+    person_id: str | None
+    element_id: UUID | None
+
+
+class DocumentLink(BaseModel):
+    """Where to view a document: a path below this service (below `/api` at the gateway), valid
+    until `expires_at` (seconds since the epoch), and for the caller only."""
+
+    url: str
+    expires_at: int
+
+
+class DocumentRemoveIn(Body):
+    reason: Label = Field(examples=["added to the wrong file"])
+
+
 class ElementReceivedIn(Body):
     received_at: AwareDatetime | None = Field(default=None, description="When it came in; now if omitted.")
 

@@ -11,6 +11,7 @@ from icam_case.domain.decide import (
     suspend,
     transfer,
 )
+from icam_case.domain.documents import AddDocument, add_document, remove_document
 from icam_case.domain.errors import CaseRuleViolation, CaseStateConflict
 from icam_case.domain.household import add_member, member_left
 from icam_case.domain.outcomes import approve_outcome, decide_outcome, reject_proposal
@@ -28,6 +29,7 @@ from icam_case.domain.state import CASE, Case, CaseStatus, evolve, fold
 
 __all__ = [
     "CASE",
+    "AddDocument",
     "Case",
     "CaseRuleViolation",
     "CaseStateConflict",
@@ -36,6 +38,7 @@ __all__ = [
     "Decider",
     "MissingElement",
     "RecordInterview",
+    "add_document",
     "add_member",
     "appointment_changed",
     "approve_outcome",
@@ -55,6 +58,7 @@ __all__ = [
     "receive_element",
     "record_interview",
     "reject_proposal",
+    "remove_document",
     "resume",
     "suspend",
     "transfer",

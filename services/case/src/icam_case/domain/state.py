@@ -13,6 +13,7 @@ from uuid import UUID
 from icam_contracts.base import Event
 from icam_contracts.enums import (
     ClosureReason,
+    DocumentKind,
     DossierElementKind,
     EntryChannel,
     InterviewKind,
@@ -30,6 +31,8 @@ from icam_contracts.events.case import (
     CoachAssigned,
     ContactLost,
     ContactProblemFlagged,
+    DocumentAdded,
+    DocumentRemoved,
     DossierElementReceived,
     DossierElementRequested,
     HouseholdMemberAdded,
@@ -95,6 +98,20 @@ class DossierElement:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A document on the file: what it is, whom it concerns, whether it was taken off."""
+
+    document_id: UUID
+    kind: DocumentKind
+    content_type: str
+    size_bytes: int
+    added_at: datetime
+    person_id: str | None
+    element_id: UUID | None
+    removed: bool = False
+
+
+@dataclass(frozen=True)
 class Interview:
     """An interview held: the members' shared record of what was discussed, how and with whom."""
 
@@ -156,6 +173,7 @@ class Case:
     closed_at: datetime | None = None
     pending: OutcomeProposed | None = None
     pending_since: datetime | None = None
+    documents: tuple[Document, ...] = ()
 
     @property
     def exists(self) -> bool:
@@ -192,6 +210,10 @@ class Case:
     def present_members(self) -> tuple[Member, ...]:
         """The members who are part of the household now."""
         return tuple(m for m in self.members if not m.left)
+
+    def document(self, document_id: UUID) -> Document | None:
+        """The document with this id (also one taken off the file), or None."""
+        return next((d for d in self.documents if d.document_id == document_id), None)
 
     def element(self, element_id: UUID) -> DossierElement | None:
         """The requested element with this id, or None."""
@@ -332,6 +354,28 @@ def _decided(event: OutcomeDecided, case: Case, at: datetime) -> Case:
         event.decision_id, event.outcome, at, event.consent_to_referral, event.revises_decision_id
     )
     return replace(case, decisions=(*case.decisions, decision), outcome_reopened=False)
+
+
+@_apply.register
+def _document_added(event: DocumentAdded, case: Case, at: datetime) -> Case:
+    document = Document(
+        event.document_id,
+        event.kind,
+        event.content_type,
+        event.size_bytes,
+        at,
+        event.person_id,
+        event.element_id,
+    )
+    return replace(case, documents=(*case.documents, document))
+
+
+@_apply.register
+def _document_removed(event: DocumentRemoved, case: Case, at: datetime) -> Case:
+    documents = tuple(
+        replace(d, removed=True) if d.document_id == event.document_id else d for d in case.documents
+    )
+    return replace(case, documents=documents)
 
 
 @_apply.register
