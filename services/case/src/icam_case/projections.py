@@ -11,6 +11,7 @@ Both are rebuildable with `icam_kernel.projections.rebuild`: their tables are th
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Final
@@ -26,6 +27,31 @@ from icam_kernel.decider import fold
 from icam_kernel.events import RecordedEvent
 from icam_kernel.store import EventStore
 from icam_kernel.upcasting import ContractUpcaster
+
+_FOLDED: OrderedDict[tuple[str, int, UUID], Case] = OrderedDict()  # (stream, version, event id) -> case
+_FOLDED_KEPT = 4096
+
+
+async def case_at(conn: Connection, reader: EventStore, event: RecordedEvent) -> Case:
+    """The case as of `event`. The state after an event is kept (a few thousand, in memory), keyed
+    by that event's id, so the next event folds onto it: the inline read models of one append share
+    one fold instead of each reading the whole stream. An event of a transaction that rolled back
+    left a key no committed event has, so it is never found again."""
+    stream, version = event.stream_id, event.stream_version
+    known = _FOLDED.get((stream, version, event.event_id))
+    if known is not None:
+        return known
+    recent = await reader.read_stream(conn, stream, from_version=max(version - 1, 1))
+    before = _FOLDED.get((stream, version - 1, recent[0].event_id)) if version > 1 and recent else None
+    if before is not None:
+        case = fold(CASE, stream, recent[1:], until_version=version, start=before)
+    else:
+        case = fold(CASE, stream, await reader.read_stream(conn, stream), until_version=version)
+    _FOLDED[(stream, version, event.event_id)] = case
+    while len(_FOLDED) > _FOLDED_KEPT:
+        _FOLDED.popitem(last=False)
+    return case
+
 
 _UPSERT_CASELOAD: Final = """
 insert into caseload (case_id, household_id, region, office, coach_id, status, entry_channel, language,
@@ -57,8 +83,7 @@ class CaseloadProjection:
 
     async def apply(self, conn: Connection, event: RecordedEvent) -> None:
         """Fold the case up to this event with the domain's own `evolve`, and keep the result."""
-        history = await self._reader.read_stream(conn, event.stream_id)
-        case = fold(CASE, event.stream_id, history, until_version=event.stream_version)
+        case = await case_at(conn, self._reader, event)
         if case.case_id is None or case.opened_at is None:
             return
         minors = sum(1 for m in case.members if m.role == "minor")
@@ -178,8 +203,7 @@ class TaskList:
         self.policy = policy
 
     async def apply(self, conn: Connection, event: RecordedEvent) -> None:
-        history = await self._reader.read_stream(conn, event.stream_id)
-        await self._write(conn, fold(CASE, event.stream_id, history, until_version=event.stream_version))
+        await self._write(conn, await case_at(conn, self._reader, event))
 
     async def refresh(self, conn: Connection, case_id: UUID) -> None:
         """Derive the case's tasks again from its stream (a fact of another service arrived)."""

@@ -13,9 +13,14 @@ from collections.abc import Sequence
 from icam_invitation.domain import matching
 from icam_kernel.db import Connection
 
+# A namesake born on another day cannot reach the "possible" line (the birth date weighs 0.3), so
+# a name-key match is only a candidate when a birth date is missing or equal: that keeps the
+# candidates of a common name ("Mohammed Ali") to a handful.
 _CANDIDATES = """
 select household_id, person_id, given_name, family_name, birth_date, nationality, region from people
-where person_id = any($1::text[]) or name_key = any($2::text[])
+where person_id = any($1::text[])
+   or (name_key = any($2::text[])
+       and (birth_date is null or cardinality($3::date[]) = 0 or birth_date = any($3::date[])))
    or (birth_date = any($3::date[]) and skeletons && $4::text[])
 limit 500
 """
