@@ -1,0 +1,111 @@
+"""The case file: the household, its timeline across services, dossier elements, vulnerabilities
+(need-to-know, as the case service shapes them), invitations, every message with its PDF letter,
+referrals — and the actions the caller may take on it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from icam_auth import Role
+from icam_web import pages
+from icam_web.actions import banner, gateway, min_position
+from icam_web.deps import Coaching
+from icam_web.gateway import GatewayProblem, optional
+from icam_web.sessions import Session
+
+router = APIRouter()
+PURPOSE = "case file review"
+
+
+def may_record(session: Session, case: dict[str, Any]) -> bool:
+    """The assigned coach, or a team lead of the case's region (the case service checks again)."""
+    if session.role is Role.TEAM_LEAD:
+        return session.region == case["region"]
+    return session.role is Role.COACH and case.get("coach_id") == session.subject
+
+
+async def invitations_of(request: Request, session: Session, case_id: str, notes: list[dict[str, Any]]) -> Any:
+    """The case's invitations: the list route when the gateway has it, else each one the messages name."""
+    gw = gateway(request)
+    listed, why = await optional(gw.get(session, "/api/invitations", PURPOSE, case_id=case_id))
+    if listed is not None:
+        return listed.get("items", listed), None
+    ids = list(dict.fromkeys(n["invitation_id"] for n in notes if n.get("invitation_id")))
+    found = await asyncio.gather(*(optional(gw.get(session, f"/api/invitations/{i}", PURPOSE)) for i in ids))
+    items = [value for value, _ in found if value]
+    return sorted(items, key=lambda i: i.get("appointment_at") or ""), None if items or not ids else why
+
+
+async def referrals_of(request: Request, session: Session, case_id: str, notes: list[dict[str, Any]]) -> Any:
+    gw = gateway(request)
+    listed, why = await optional(gw.get(session, "/api/referrals", PURPOSE, case_id=case_id))
+    if listed is not None:
+        return listed.get("items", listed), None
+    ids = list(dict.fromkeys(n["referral_id"] for n in notes if n.get("referral_id")))
+    found = await asyncio.gather(*(optional(gw.get(session, f"/api/referrals/{i}", PURPOSE)) for i in ids))
+    return [value for value, _ in found if value], "missing" if not ids else None
+
+
+async def file_of(request: Request, session: Session, case_id: str) -> dict[str, Any]:
+    gw = gateway(request)
+    position = min_position(request)
+    case, timeline, messages = await asyncio.gather(
+        gw.get(session, f"/api/cases/{case_id}", PURPOSE, min_position=position),
+        optional(gw.get(session, f"/api/cases/{case_id}/timeline", PURPOSE, limit=200, min_position=position)),
+        optional(gw.get(session, "/api/notifications", PURPOSE, case_id=case_id, limit=100)),
+    )
+    notes = (messages[0] or {}).get("items", [])
+    (invitations, invitations_missing), (referrals, referrals_missing) = await asyncio.gather(
+        invitations_of(request, session, case_id, notes), referrals_of(request, session, case_id, notes)
+    )
+    return {
+        "case": case,
+        "timeline": (timeline[0] or {}).get("items"),
+        "timeline_missing": timeline[1],
+        "messages": notes,
+        "messages_missing": messages[1],
+        "invitations": invitations,
+        "invitations_missing": invitations_missing,
+        "referrals": referrals,
+        "referrals_missing": referrals_missing,
+        "may_record": may_record(session, case),
+        "open": case["status"] in ("open", "contact_lost"),
+    }
+
+
+@router.get("/cases/{case_id}")
+async def case_file(request: Request, case_id: str, session: Coaching) -> Response:
+    context = await file_of(request, session, case_id)
+    return pages.render(request, "case_file.html", session, **context, **banner(request))
+
+
+@router.get("/cases/{case_id}/timeline")
+async def timeline(request: Request, case_id: str, session: Coaching) -> Response:
+    """The timeline alone, for the page's periodic refresh (htmx): no manual reload needed."""
+    page = await gateway(request).get(session, f"/api/cases/{case_id}/timeline", PURPOSE, limit=200)
+    return pages.render(request, "_timeline.html", session, timeline=page["items"], case={"case_id": case_id})
+
+
+@router.get("/cases/{case_id}/messages/{notification_id}")
+async def message(request: Request, case_id: str, notification_id: str, session: Coaching) -> Response:
+    found = await gateway(request).get(session, f"/api/notifications/{notification_id}", "read a message")
+    if str(found.get("case_id")) != case_id:
+        raise GatewayProblem(404, {"title": "Not found"})
+    return pages.render(request, "message.html", session, message=found, case_id=case_id)
+
+
+@router.get("/cases/{case_id}/messages/{notification_id}/letter.pdf")
+async def letter(request: Request, case_id: str, notification_id: str, session: Coaching) -> Response:
+    """The PDF letter as the notification service stored it for printing, shown inline."""
+    answer = await gateway(request).call(
+        session, "GET", f"/api/notifications/{notification_id}/pdf", purpose="read a letter"
+    )
+    return Response(
+        answer.content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="icam-letter-{notification_id[:8]}.pdf"'},
+    )
