@@ -37,6 +37,8 @@ class ProviderSettings:
     clients: dict[str, tuple[str, ...]]  # client id -> allowed redirect URIs
     keys: Path
     token_ttl: int = 8 * 3600
+    # where servers (not browsers) reach the token endpoint and keys, when that differs (compose)
+    backchannel: str | None = None
 
     @classmethod
     def from_env(cls) -> ProviderSettings:
@@ -46,7 +48,9 @@ class ProviderSettings:
         raw = env.get("ICAM_OIDC_CLIENTS") or json.dumps({"icam-web": [f"{web}/auth/callback"]})
         clients = {cid: tuple(uris) for cid, uris in json.loads(raw).items()}
         home = Path(env.get("ICAM_HOME", ".icam"))
-        return cls(issuer.rstrip("/"), clients, home / "auth", int(env.get("ICAM_OIDC_TOKEN_TTL", 8 * 3600)))
+        ttl = int(env.get("ICAM_OIDC_TOKEN_TTL", 8 * 3600))
+        backchannel = (env.get("ICAM_OIDC_BACKCHANNEL_URL") or "").rstrip("/") or None
+        return cls(issuer.rstrip("/"), clients, home / "auth", ttl, backchannel)
 
 
 @dataclass(frozen=True)
@@ -69,11 +73,12 @@ class Provider:
 
     def discovery(self) -> dict[str, Any]:
         base = self.settings.issuer
+        server = self.settings.backchannel or base
         return {
             "issuer": base,
             "authorization_endpoint": f"{base}/authorize",
-            "token_endpoint": f"{base}/token",
-            "jwks_uri": f"{base}/jwks.json",
+            "token_endpoint": f"{server}/token",
+            "jwks_uri": f"{server}/jwks.json",
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code"],
             "subject_types_supported": ["public"],

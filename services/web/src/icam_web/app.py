@@ -103,6 +103,13 @@ def _add_error_pages(app: FastAPI) -> None:
     async def csrf(request: Request, exc: CsrfRefused) -> Response:
         return pages.render(request, "error.html", _session(request), status=403, kind="csrf")
 
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        # the route template, never the URL: ids in a path are not for the logs
+        route = getattr(request.scope.get("route"), "path", "?")
+        log.error("web_page_failed", route=route, error=type(exc).__name__)
+        return pages.render(request, "error.html", _session(request), status=500, kind="error")
+
     @app.exception_handler(GatewayProblem)
     async def problem(request: Request, exc: GatewayProblem) -> Response:
         kind = {403: "forbidden", 404: "not_found"}.get(exc.status, "unavailable" if exc.status >= 500 else "error")

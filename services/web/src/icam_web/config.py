@@ -16,6 +16,7 @@ class WebSettings:
     database_url: str
     gateway_url: str
     oidc_issuer: str
+    oidc_discovery_url: str
     client_id: str
     client_secret: str | None
     redirect_uri: str
@@ -30,12 +31,12 @@ class WebSettings:
     def from_env(cls) -> WebSettings:
         env = os.environ
         public = env.get("ICAM_WEB_PUBLIC_URL") or env.get("WEB_URL") or "http://127.0.0.1:8105"
+        issuer = (env.get("ICAM_OIDC_ISSUER") or env.get("OIDC_URL") or "http://127.0.0.1:8106").rstrip("/")
         return cls(
             database_url=env.get("DATABASE_URL", ""),
             gateway_url=env.get("GATEWAY_URL", "http://127.0.0.1:8100").rstrip("/"),
-            oidc_issuer=(env.get("ICAM_OIDC_ISSUER") or env.get("OIDC_URL") or "http://127.0.0.1:8106").rstrip(
-                "/"
-            ),
+            oidc_issuer=issuer,
+            oidc_discovery_url=env.get("ICAM_OIDC_DISCOVERY_URL") or f"{issuer}/.well-known/openid-configuration",
             client_id=env.get("ICAM_OIDC_CLIENT_ID", "icam-web"),
             client_secret=env.get("ICAM_OIDC_CLIENT_SECRET") or None,
             redirect_uri=env.get("ICAM_OIDC_REDIRECT_URI") or f"{public.rstrip('/')}/auth/callback",

@@ -53,7 +53,7 @@ class OidcClient:
 
     async def discovery(self) -> dict[str, Any]:
         if self._discovery is None:
-            answer = await self.http.get(f"{self.settings.oidc_issuer}/.well-known/openid-configuration")
+            answer = await self.http.get(self.settings.oidc_discovery_url)
             answer.raise_for_status()
             self._discovery = answer.json()
             self._keys = jwt.PyJWKClient(self._discovery["jwks_uri"], cache_keys=True, lifespan=300)
