@@ -99,8 +99,9 @@ class Language:
         moment = _parsed(value)
         if not isinstance(moment, datetime):
             return self.date(moment, form)
-        fmt = "short" if form == "short" else "medium"
-        return format_datetime(moment, format=fmt, tzinfo=BRUSSELS, locale=self.locale)
+        if form == "short":
+            return format_datetime(moment, format="short", tzinfo=BRUSSELS, locale=self.locale)
+        return f"{self.date(moment)}, {self.time(moment)}"  # no seconds: nobody plans to the second
 
     def time(self, value: datetime | str | None) -> str:
         if value is None or value == "":
