@@ -36,12 +36,12 @@ def local_moment(value: str | None) -> str | None:
     return moment.isoformat()
 
 
-def local_input(moment: str | datetime | None) -> str:
+def local_input(moment: str | datetime | None, seconds: bool = False) -> str:
     """An aware timestamp as the value of a `datetime-local` field, in Brussels wall time."""
     if not moment:
         return ""
     value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    return value.astimezone(BRUSSELS).strftime("%Y-%m-%dT%H:%M")
+    return value.astimezone(BRUSSELS).strftime("%Y-%m-%dT%H:%M:%S" if seconds else "%Y-%m-%dT%H:%M")
 
 
 def interview(form: FormData) -> dict[str, Any]:

@@ -40,7 +40,7 @@ def _page(request: Request, case_id: str, action: str) -> str:
 async def interview_form(request: Request, case_id: str, session: Coaching) -> Response:
     case = await case_of(request, session, case_id)
     values = {
-        "occurred_at": forms.local_input(datetime.now(UTC)),
+        "occurred_at": forms.local_input(datetime.now(UTC), seconds=True),
         "kind": "follow_up" if case["interviews_held"] else "intake",
         "language": case["language"],
         "attendees": [m["person_id"] for m in case["members"] if m["role"] == "adult"],
