@@ -34,9 +34,9 @@ class Table:
 
 
 def month_of_week(week: str) -> str:
-    """`2026-W10` -> `2026-03` (the month of the week's Monday)."""
+    """`2026-W10` -> `2026-03`: the month of the week's Thursday (as ISO weeks belong to years)."""
     year, number = week.split("-W")
-    return date.fromisocalendar(int(year), int(number), 1).strftime("%Y-%m")
+    return date.fromisocalendar(int(year), int(number), 4).strftime("%Y-%m")
 
 
 def _summed(rows: Iterable[Mapping[str, Any]], key: Any, measures: tuple[str, ...]) -> list[tuple[str, dict[str, float]]]:

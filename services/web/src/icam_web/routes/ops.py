@@ -18,15 +18,17 @@ from icam_web.sessions import Session
 
 router = APIRouter()
 MONTH = re.compile(r"^\d{4}-\d{2}$")
-PAGE = 500
+# the largest page each statistics route serves (invitation: 500, case: 200)
+PAGE = {"/api/stats/funnel": 500, "/api/stats/outcomes": 200}
 MAX_PAGES = 20
 
 
 async def _all_pages(request: Request, session: Session, path: str, **params: Any) -> list[dict[str, Any]]:
     """Every row of a paged statistics route (bounded: MAX_PAGES pages)."""
     rows: list[dict[str, Any]] = []
+    size = PAGE[path]
     for n in range(MAX_PAGES):
-        page = await gateway(request).get(session, path, "programme reporting", limit=PAGE, offset=n * PAGE, **params)
+        page = await gateway(request).get(session, path, "programme reporting", limit=size, offset=n * size, **params)
         rows += page["items"]
         if len(rows) >= page["total"] or not page["items"]:
             break

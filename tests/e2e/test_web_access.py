@@ -1,0 +1,98 @@
+"""Who sees what in the browser: a Liège coach cannot open a Brussels case; an operations viewer
+sees no name anywhere (the dashboard, its exports, and every screen it is refused); an expired
+session sends the person to sign in and back, and the half-written interview note is still there."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+import pytest
+
+from icam_platform.journeys import Gateway, coach, household, open_case_of, send_invitation, soon
+from icam_testing.browser import Visitor, off_thread
+from icam_testing.platform_under_test import PlatformUnderTest
+
+pytestmark = pytest.mark.e2e
+
+
+def brussels_case(platform: PlatformUnderTest, coach_id: str, name: str) -> dict[str, Any]:
+    """A Brussels household invited through the gateway by `coach_id`; its case, once open."""
+
+    async def invite() -> dict[str, Any]:
+        gw = Gateway(platform.gateway_url, platform.issuer.mint)
+        try:
+            me, home = coach(coach_id, "brussels"), household(name=name)
+            await send_invitation(gw, me, home, at=soon(120))
+            return await open_case_of(gw, me, home)
+        finally:
+            await gw.aclose()
+
+    return off_thread(invite())
+
+
+def test_a_liege_coach_cannot_open_a_brussels_case(
+    visitors: Callable[..., Visitor], platform_under_test: PlatformUnderTest
+) -> None:
+    case = brussels_case(platform_under_test, "demo-coach-brussels-2", f"Exemple{uuid.uuid4().hex[:6]}")
+    liege = visitors("demo-coach-liege-1")
+    liege.sign_in("/agenda")
+    response = liege.visit(f"/cases/{case['case_id']}")
+    assert response.status == 403
+    assert "Vous ne pouvez pas ouvrir cette page" in liege.text()
+    liege.seen("access 01 liege coach refused a brussels case (fr)")
+    assert liege.visit(f"/cases/{case['case_id']}/interview").status == 403
+
+
+def test_an_operations_viewer_sees_no_name_anywhere(
+    visitors: Callable[..., Visitor], platform_under_test: PlatformUnderTest
+) -> None:
+    name = f"Fictif{uuid.uuid4().hex[:6]}"
+    case = brussels_case(platform_under_test, "demo-coach-brussels-2", name)
+    ops = visitors("demo-ops")
+    ops.sign_in("/ops")
+    seen = [ops.text()]
+    for path in ("/ops/export.csv", "/ops/export.xlsx"):
+        answer = ops.page.request.get(ops.web_url + path)
+        assert answer.status == 200
+        seen.append(answer.body().decode("latin-1"))
+    for path in ("/cases", f"/cases/{case['case_id']}", "/agenda", "/partner", "/audit", "/team"):
+        assert ops.visit(path).status == 403, path
+        seen.append(ops.text())
+    everything = "\n".join(seen)
+    assert name not in everything and case["household_id"] not in everything
+    ops.seen("access 02 ops viewer refused a case file")
+
+
+def test_an_expired_session_keeps_the_half_written_interview_note(
+    visitors: Callable[..., Visitor], platform_under_test: PlatformUnderTest
+) -> None:
+    case = brussels_case(platform_under_test, "demo-coach-brussels-3", f"Voorbeeld{uuid.uuid4().hex[:6]}")
+    me = visitors("demo-coach-brussels-3")
+    form = f"/cases/{case['case_id']}/interview"
+    me.sign_in(form)
+    note = "Half-written note: passport copy promised for next week, family wants"
+    me.page.fill("textarea[name=notes]", note)
+    off_thread(expire_sessions(platform_under_test.database_urls["web"], "demo-coach-brussels-3"))
+
+    me.page.locator(f'form[method=post][action="{form}"] button[type=submit]').click()
+    me.page.locator('button[value="demo-coach-brussels-3"]').click()  # the provider's sign-in page
+    me.page.wait_for_url(f"**{form}")
+    assert me.page.input_value("textarea[name=notes]") == note
+    assert me.page.locator("[data-draft-note]").count() == 1
+    me.seen("access 03 draft restored after signing in again (fr)")
+
+    me.page.locator(f'form[method=post][action="{form}"] button[type=submit]').click()
+    me.page.wait_for_url("**done=interview**")
+    me.visit(form)
+    assert me.page.input_value("textarea[name=notes]") == ""  # the draft went with the submission
+
+
+async def expire_sessions(database_url: str, subject: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("update web_sessions set expires_at = now() - interval '1 second' where subject = $1", subject)
+    finally:
+        await conn.close()
