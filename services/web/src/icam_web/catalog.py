@@ -11,7 +11,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from icam_web import actions, problems
+from icam_web import actions, pages, problems
 from icam_web.i18n import LANGUAGES, LOCALE_DIR
 from icam_web.labels import LABELS
 
@@ -39,6 +39,7 @@ def messages() -> tuple[list[str], list[tuple[str, str]]]:
             plurals[(_first(g[:2]), _first(g[2:]))] = None
     for kind in LABELS.values():
         singles.update(dict.fromkeys(kind.values()))
+    singles.update(dict.fromkeys(text for menu in pages.MENUS.values() for _, text in menu))
     singles.update(dict.fromkeys(actions.DONE.values()))
     singles.update(dict.fromkeys(problems._VALIDATION.values()))
     return list(singles), list(plurals)

@@ -98,7 +98,15 @@ def render(
         if dimension == "month" and len(key) == 7:
             return lang.month(key)
         kinds = {"language": "language", "entry_channel": "entry_channel", "channel": "channel"}
-        return label(kinds[dimension], key) if dimension in kinds else key
+        if dimension in kinds:
+            return label(kinds[dimension], key)
+        reference = request.app.state.reference
+        if dimension == "region" and reference.region(key):
+            names = reference.region(key).names
+            return str(names.get(lang.code) or names.get("fr") or key)
+        if dimension == "partner" and reference.partner(key):
+            return str(reference.partner(key).name)
+        return key
 
     path = request.url.path
     menu = [
