@@ -93,6 +93,8 @@ def test_an_expired_session_keeps_the_half_written_interview_note(
 async def expire_sessions(database_url: str, subject: str) -> None:
     conn = await asyncpg.connect(database_url)
     try:
-        await conn.execute("update web_sessions set expires_at = now() - interval '1 second' where subject = $1", subject)
+        await conn.execute(
+            "update web_sessions set expires_at = now() - interval '1 second' where subject = $1", subject
+        )
     finally:
         await conn.close()

@@ -46,7 +46,9 @@ def figure(visitor: Visitor, table: str, key: str, column: int) -> int:
     return int(row.first.locator("td").nth(column).get_attribute("data-value") or 0)
 
 
-def invite(coach: Visitor, *, reference: str, family: str, postal_code: str, municipality: str, language: str) -> str:
+def invite(
+    coach: Visitor, *, reference: str, family: str, postal_code: str, municipality: str, language: str
+) -> str:
     """Fill the invitation form for a new household; returns the case id once the case opened."""
     page = coach.page
     coach.visit("/invitations/new")
@@ -90,12 +92,20 @@ def test_a_coach_leads_a_household_to_a_voluntary_return_that_the_partner_comple
     coach.sign_in("/agenda")
     coach.choose_language("en")
     coach.seen("journey-b 01 coach agenda")
-    case_id = invite(coach, reference=f"OE{tag}", family=family, postal_code="1000", municipality="Bruxelles",
-                     language="fr")  # fmt: skip
+    case_id = invite(
+        coach,
+        reference=f"OE{tag}",
+        family=family,
+        postal_code="1000",
+        municipality="Bruxelles",
+        language="fr",
+    )
     assert "Invitation sent" in coach.text()
     coach.seen("journey-b 02 coach case file after the invitation")
 
-    record_interview(coach, case_id, "Passport copy still missing; return options explained.", "travel_document")
+    record_interview(
+        coach, case_id, "Passport copy still missing; return options explained.", "travel_document"
+    )
     assert "Interview recorded" in coach.text() and "Travel document" in coach.text()
     record_interview(coach, case_id, "Follow-up: the family wants to go back with support.")
     coach.seen("journey-b 03 coach case file after two interviews")
@@ -155,8 +165,14 @@ def test_a_dutch_speaking_coach_decides_c_and_opens_the_consequences_letter(
     coach.sign_in("/agenda")
     coach.choose_language("nl")
     assert "Agenda van" in coach.text()
-    case_id = invite(coach, reference=f"OE{tag}", family=f"Verzonnen{tag}", postal_code="2000",
-                     municipality="Antwerpen", language="nl")  # fmt: skip
+    case_id = invite(
+        coach,
+        reference=f"OE{tag}",
+        family=f"Verzonnen{tag}",
+        postal_code="2000",
+        municipality="Antwerpen",
+        language="nl",
+    )
     record_interview(coach, case_id, "Gevolgen van een weigering besproken.")
 
     page = coach.page

@@ -22,7 +22,9 @@ COACH = "demo-coach-brussels-1"
 def demo(platform_under_test: PlatformUnderTest) -> Any:
     """A small `icam up --demo` batch: households in every region, driven through A, B and C."""
     env = fast_platform_settings(platform_under_test.home / "reference.json")
-    return off_thread(seed(platform_under_test.gateway_url, platform_under_test.issuer.mint, env=env, households=12))
+    return off_thread(
+        seed(platform_under_test.gateway_url, platform_under_test.issuer.mint, env=env, households=12)
+    )
 
 
 def first_link(visitor: Visitor, pattern: str) -> str | None:
@@ -45,9 +47,20 @@ def test_every_coach_page_in_french_dutch_and_english(demo: Any, visitors: Calla
     coach.visit(f"/cases/{case}")
     message = first_link(coach, rf'href="(/cases/{case}/messages/[0-9a-f-]{{36}})"')
     change = first_link(coach, r'href="(/invitations/[0-9a-f-]{36}/reschedule\?case=[^"]+)"')
-    pages = ["/agenda", "/cases", f"/cases/{case}", f"/cases/{case}/interview", f"/cases/{case}/outcome",
-             f"/cases/{case}/status", f"/cases/{case}/vulnerability", f"/cases/{case}/invite", "/invitations/new",
-             "/desk", *([message] if message else []), *([change, change.replace("reschedule", "cancel")] if change else [])]  # fmt: skip
+    pages = [
+        "/agenda",
+        "/cases",
+        f"/cases/{case}",
+        f"/cases/{case}/interview",
+        f"/cases/{case}/outcome",
+        f"/cases/{case}/status",
+        f"/cases/{case}/vulnerability",
+        f"/cases/{case}/invite",
+        "/invitations/new",
+        "/desk",
+        *([message] if message else []),
+        *([change, change.replace("reschedule", "cancel")] if change else []),
+    ]
     tour(coach, pages, "coach fr")
     for language in ("nl", "en"):
         coach.choose_language(language)
@@ -59,7 +72,9 @@ def test_every_page_of_the_other_roles(demo: Any, visitors: Callable[..., Visito
     lead = visitors("demo-lead-brussels")
     lead.sign_in("/team")
     case = first_link(lead, r'href="/cases/([0-9a-f-]{36})"')
-    tour(lead, ["/team", "/team/agendas", "/cases", *([f"/cases/{case}/assign"] if case else [])], "team lead")
+    tour(
+        lead, ["/team", "/team/agendas", "/cases", *([f"/cases/{case}/assign"] if case else [])], "team lead"
+    )
 
     partner = visitors("demo-partner-fedasil")
     partner.sign_in("/partner")
@@ -85,5 +100,9 @@ def test_the_coach_pages_at_a_phone_width(demo: Any, visitors: Callable[..., Vis
     phone = visitors(COACH, width=390, height=844)
     phone.sign_in("/cases?scope=region")
     case = first_link(phone, r'href="/cases/([0-9a-f-]{36})"')
-    tour(phone, ["/agenda", "/cases", *([f"/cases/{case}", f"/cases/{case}/interview"] if case else [])], "phone")
+    tour(
+        phone,
+        ["/agenda", "/cases", *([f"/cases/{case}", f"/cases/{case}/interview"] if case else [])],
+        "phone",
+    )
     assert phone.page.evaluate("() => document.documentElement.scrollWidth") <= 400  # no sideways page scroll

@@ -29,21 +29,31 @@ def test_the_s256_challenge_is_the_rfc_7636_example() -> None:
 
 def _client(tmp_path: Path) -> httpx.AsyncClient:
     settings = ProviderSettings("http://idp.test", {"icam-web": (WEB,)}, tmp_path / "auth", token_ttl=600)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings)), base_url="http://idp.test")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(settings)), base_url="http://idp.test"
+    )
 
 
 def _request(verifier: str, **extra: str) -> dict[str, str]:
     return {
-        "response_type": "code", "client_id": "icam-web", "redirect_uri": WEB, "scope": "openid profile",
-        "state": "s1", "nonce": "n1", "code_challenge": pkce.challenge_of(verifier),
-        "code_challenge_method": "S256", **extra,
-    }  # fmt: skip
+        "response_type": "code",
+        "client_id": "icam-web",
+        "redirect_uri": WEB,
+        "scope": "openid profile",
+        "state": "s1",
+        "nonce": "n1",
+        "code_challenge": pkce.challenge_of(verifier),
+        "code_challenge_method": "S256",
+        **extra,
+    }
 
 
 async def _code(idp: httpx.AsyncClient, verifier: str, subject: str) -> str:
     page = await idp.get("/authorize", params=_request(verifier))
     assert page.status_code == 200 and f'value="{subject}"' in page.text
-    hidden = {k: unescape(v) for k, v in re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', page.text)}
+    hidden = {
+        k: unescape(v) for k, v in re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', page.text)
+    }
     answer = await idp.post("/authorize", data={**hidden, "subject": subject})
     assert answer.status_code == 303
     query = parse_qs(urlsplit(answer.headers["location"]).query)
@@ -55,7 +65,12 @@ async def test_a_code_with_its_verifier_gives_tokens_that_the_services_accept(tm
     verifier = pkce.new_verifier()
     async with _client(tmp_path) as idp:
         code = await _code(idp, verifier, "demo-coach-liege-1")
-        token = {"grant_type": "authorization_code", "code": code, "redirect_uri": WEB, "client_id": "icam-web"}
+        token = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": WEB,
+            "client_id": "icam-web",
+        }
         answer = await idp.post("/token", data=token | {"code_verifier": verifier})
         replay = await idp.post("/token", data=token | {"code_verifier": verifier})
         keys = (await idp.get("/jwks.json")).json()
@@ -65,7 +80,11 @@ async def test_a_code_with_its_verifier_gives_tokens_that_the_services_accept(tm
     principal = TokenVerifier(AuthSettings("icam-local", "icam", str(tmp_path / "jwks.json"))).verify(
         answer.json()["access_token"]
     )
-    assert (principal.subject, principal.role, principal.region) == ("demo-coach-liege-1", Role.COACH, "liege")
+    assert (principal.subject, principal.role, principal.region) == (
+        "demo-coach-liege-1",
+        Role.COACH,
+        "liege",
+    )
     claims = jwt.decode(answer.json()["id_token"], options={"verify_signature": False})
     assert claims["aud"] == "icam-web" and claims["iss"] == "http://idp.test" and claims["nonce"] == "n1"
 
@@ -74,9 +93,19 @@ async def test_a_wrong_verifier_an_unknown_redirect_or_no_pkce_is_refused(tmp_pa
     verifier = pkce.new_verifier()
     async with _client(tmp_path) as idp:
         code = await _code(idp, verifier, "demo-ops")
-        wrong = await idp.post("/token", data={"grant_type": "authorization_code", "code": code, "redirect_uri": WEB,
-                                               "client_id": "icam-web", "code_verifier": pkce.new_verifier()})  # fmt: skip
-        elsewhere = await idp.get("/authorize", params=_request(verifier, redirect_uri="https://evil.example/cb"))
+        wrong = await idp.post(
+            "/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": WEB,
+                "client_id": "icam-web",
+                "code_verifier": pkce.new_verifier(),
+            },
+        )
+        elsewhere = await idp.get(
+            "/authorize", params=_request(verifier, redirect_uri="https://evil.example/cb")
+        )
         plain = await idp.get("/authorize", params=_request(verifier, code_challenge_method="plain"))
         discovery = (await idp.get("/.well-known/openid-configuration")).json()
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"

@@ -37,7 +37,9 @@ def test_a_domain_problem_is_shown_next_to_the_field_it_names() -> None:
         "earliest_valid_date": "2026-03-18",
     }
     view = problems.view_of(422, problem, echo, form_fields={"appointment_at"})
-    assert view.fields == {"appointment_at": "The interview must be at least 5 working days after a postal invitation."}
+    assert view.fields == {
+        "appointment_at": "The interview must be at least 5 working days after a postal invitation."
+    }
     assert view.details["earliest_valid_date"] == "2026-03-18"
     assert not view.conflict and not view.retry
 
@@ -63,14 +65,19 @@ def test_a_conflict_offers_a_reload_and_an_unavailable_service_a_retry() -> None
 
 def test_field_paths_are_normalised_from_both_notations() -> None:
     assert problems.normalise("body.members[0].contact.email") == "members.0.contact.email"
-    assert problems.field_of("missing_elements.1.element", {"element_2"}, forms.interview_aliases()) == "element_2"
+    assert (
+        problems.field_of("missing_elements.1.element", {"element_2"}, forms.interview_aliases())
+        == "element_2"
+    )
 
 
 @pytest.mark.parametrize(
     ("language", "expected_date", "expected_time"),
     [("fr", "11 mars 2026", "10:00"), ("nl", "11 mrt 2026", "10:00"), ("en", "11 Mar 2026", "10:00")],
 )
-def test_dates_are_written_per_language_in_brussels_time(language: str, expected_date: str, expected_time: str) -> None:
+def test_dates_are_written_per_language_in_brussels_time(
+    language: str, expected_date: str, expected_time: str
+) -> None:
     lang = i18n.Language(language)
     moment = datetime(2026, 3, 11, 9, 0, tzinfo=UTC)  # 10:00 in Brussels (winter time)
     assert lang.date(moment) == expected_date
@@ -95,7 +102,9 @@ def test_every_message_of_the_interface_is_translated_in_french_and_dutch() -> N
     for language in ("fr", "nl"):
         translations = i18n.translations(language)
         untranslated = [m for m in singles if translations.gettext(m) == m and not _same_in(language, m)]
-        assert not untranslated, f"{language}: run `python -m icam_web.catalog` and translate {untranslated[:5]}"
+        assert not untranslated, (
+            f"{language}: run `python -m icam_web.catalog` and translate {untranslated[:5]}"
+        )
         assert all(translations.ngettext(s, p, 2) != p for s, p in plurals)
 
 
@@ -109,12 +118,21 @@ def _same_in(language: str, message: str) -> bool:
 def test_the_interview_form_becomes_the_case_services_body() -> None:
     form = FormData(
         [
-            ("occurred_at", "2026-03-11T10:00:05"), ("kind", "intake"), ("language", "fr"), ("attendees", "OE1"),
-            ("attendees", "OE2"), ("interpreter_present", "yes"), ("topics", "return options"),
-            ("other_topics", "school, health"), ("notes", " passport missing "), ("duration_minutes", "45"),
-            ("element_1", "travel_document"), ("element_person_1", "OE1"), ("element_2", ""),
+            ("occurred_at", "2026-03-11T10:00:05"),
+            ("kind", "intake"),
+            ("language", "fr"),
+            ("attendees", "OE1"),
+            ("attendees", "OE2"),
+            ("interpreter_present", "yes"),
+            ("topics", "return options"),
+            ("other_topics", "school, health"),
+            ("notes", " passport missing "),
+            ("duration_minutes", "45"),
+            ("element_1", "travel_document"),
+            ("element_person_1", "OE1"),
+            ("element_2", ""),
         ]
-    )  # fmt: skip
+    )
     body = forms.interview(form)
     assert body["occurred_at"] == "2026-03-11T10:00:05+01:00"
     assert body["attendees"] == ["OE1", "OE2"] and body["interpreter_present"] is True
@@ -125,8 +143,16 @@ def test_the_interview_form_becomes_the_case_services_body() -> None:
 
 
 def test_the_outcome_form_sends_only_what_the_chosen_outcome_needs() -> None:
-    b = forms.outcome(FormData([("outcome", "return_accepted"), ("consent_to_referral", "yes"),
-                                ("procedure_explained", "yes"), ("expected_version", "7")]))  # fmt: skip
+    b = forms.outcome(
+        FormData(
+            [
+                ("outcome", "return_accepted"),
+                ("consent_to_referral", "yes"),
+                ("procedure_explained", "yes"),
+                ("expected_version", "7"),
+            ]
+        )
+    )
     assert b["consent_to_referral"] is True and "procedure_explained" not in b and b["expected_version"] == 7
     c = forms.outcome(FormData([("outcome", "return_refused"), ("consequences_explained", "yes")]))
     assert c["consequences_explained"] is True and "consent_to_referral" not in c
@@ -145,17 +171,47 @@ def test_the_earliest_valid_date_skips_weekends_and_belgian_holidays() -> None:
     earliest = hints.earliest(friday_before_easter_monday, postal=False)
     assert earliest.date() == date(2026, 4, 8)  # Tue 7 and Wed 8 are the two working days
     assert (earliest.hour, earliest.minute) == (9, 0)
-    assert any(name for day, name in hints.holidays_ahead(date(2026, 7, 1), 31, "fr") if day == date(2026, 7, 21))
+    assert any(
+        name for day, name in hints.holidays_ahead(date(2026, 7, 1), 31, "fr") if day == date(2026, 7, 21)
+    )
 
 
 FUNNEL = [
-    {"region": "brussels", "office": "brussels", "entry_channel": "walk_in", "language": "fr", "week": "2026-W10",
-     "invited": 3, "confirmed": 1, "honoured": 2, "no_show": 1, "cancelled": 0, "declined": 0},
-    {"region": "brussels", "office": "brussels", "entry_channel": "invitation_letter", "language": "nl",
-     "week": "2026-W14", "invited": 2, "confirmed": 0, "honoured": 1, "no_show": 0, "cancelled": 1, "declined": 0},
-]  # fmt: skip
-OUTCOMES = [{"region": "brussels", "month": "2026-03-01", "first_outcomes": 2,
-             "outcomes": {"return_accepted": 2, "return_refused": 1}}]  # fmt: skip
+    {
+        "region": "brussels",
+        "office": "brussels",
+        "entry_channel": "walk_in",
+        "language": "fr",
+        "week": "2026-W10",
+        "invited": 3,
+        "confirmed": 1,
+        "honoured": 2,
+        "no_show": 1,
+        "cancelled": 0,
+        "declined": 0,
+    },
+    {
+        "region": "brussels",
+        "office": "brussels",
+        "entry_channel": "invitation_letter",
+        "language": "nl",
+        "week": "2026-W14",
+        "invited": 2,
+        "confirmed": 0,
+        "honoured": 1,
+        "no_show": 0,
+        "cancelled": 1,
+        "declined": 0,
+    },
+]
+OUTCOMES = [
+    {
+        "region": "brussels",
+        "month": "2026-03-01",
+        "first_outcomes": 2,
+        "outcomes": {"return_accepted": 2, "return_refused": 1},
+    }
+]
 
 
 def test_the_funnel_adds_up_per_dimension_and_joins_the_outcomes() -> None:
@@ -163,7 +219,11 @@ def test_the_funnel_adds_up_per_dimension_and_joins_the_outcomes() -> None:
     region = dict(tables["region"].rows)
     assert region["brussels"]["invited"] == 5 and region["brussels"]["outcome"] == 2
     month = dict(tables["month"].rows)
-    assert month["2026-03"]["invited"] == 3 and month["2026-04"]["invited"] == 2 and month["2026-03"]["outcome"] == 2
+    assert (
+        month["2026-03"]["invited"] == 3
+        and month["2026-04"]["invited"] == 2
+        and month["2026-03"]["outcome"] == 2
+    )
     assert dict(tables["language"].rows)["nl"]["cancelled"] == 1
     assert figures.month_of_week("2026-W01") == "2026-01"  # its Thursday is 1 January
 
@@ -171,8 +231,13 @@ def test_the_funnel_adds_up_per_dimension_and_joins_the_outcomes() -> None:
 def test_exports_carry_the_same_numbers_as_the_tables() -> None:
     tables = figures.dashboard(FUNNEL, OUTCOMES, [{"partner": "fedasil", "departed": 4}], [])
     rows = list(csv.DictReader(io.StringIO(exports.to_csv(tables))))
-    assert {"table": "referrals_partner", "dimension": "partner", "key": "fedasil", "measure": "departed",
-            "value": "4"} in rows  # fmt: skip
+    assert {
+        "table": "referrals_partner",
+        "dimension": "partner",
+        "key": "fedasil",
+        "measure": "departed",
+        "value": "4",
+    } in rows
     sheet = load_workbook(io.BytesIO(exports.to_xlsx(tables)))["outcomes_region"]
     assert [c.value for c in sheet[2]] == ["brussels", 0, 2, 1]
 

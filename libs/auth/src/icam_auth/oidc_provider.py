@@ -233,8 +233,9 @@ def sign_in_page(params: dict[str, str]) -> str:
     sections = []
     for role, heading in ROLE_HEADINGS.items():
         rows = "".join(
-            f"<tr><td>{html.escape(m.name)}</td><td>{html.escape(m.principal.region or m.principal.organisation or '')}"
-            f'</td><td><button type="submit" name="subject" value="{html.escape(m.subject)}">'
+            f"<tr><td>{html.escape(m.name)}</td>"
+            f"<td>{html.escape(m.principal.region or m.principal.organisation or '')}</td>"
+            f'<td><button type="submit" name="subject" value="{html.escape(m.subject)}">'
             f'Sign in<span class="visually-hidden"> as {html.escape(m.name)}</span></button></td></tr>'
             for m in staff.directory()
             if m.principal.role.value == role
@@ -256,7 +257,8 @@ def _page(title: str, body: str) -> str:
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>
 <style>
-body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; margin: 0; color: #0b0c0c; }}
+body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; margin: 0;
+  color: #0b0c0c; }}
 header {{ background: #1f4e79; color: #fff; padding: 12px 24px; border-bottom: 6px solid #f0b323; }}
 main {{ padding: 12px 24px; max-width: 960px; }}
 table {{ border-collapse: collapse; width: 100%; margin-bottom: 16px; }}

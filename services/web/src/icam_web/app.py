@@ -24,8 +24,9 @@ from icam_web.sessions import SessionStore
 
 log = structlog.get_logger("icam.web")
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
-    " object-src 'self'; frame-src 'self'; frame-ancestors 'self'; form-action 'self' {issuer}",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self';"
+    " script-src 'self'; object-src 'self'; frame-src 'self'; frame-ancestors 'self';"
+    " form-action 'self' {issuer}",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
@@ -112,7 +113,9 @@ def _add_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(GatewayProblem)
     async def problem(request: Request, exc: GatewayProblem) -> Response:
-        kind = {403: "forbidden", 404: "not_found"}.get(exc.status, "unavailable" if exc.status >= 500 else "error")
+        kind = {403: "forbidden", 404: "not_found"}.get(
+            exc.status, "unavailable" if exc.status >= 500 else "error"
+        )
         status = exc.status if exc.status in (403, 404, 409, 503, 504) else 502 if exc.status >= 500 else 400
         return pages.render(request, "error.html", _session(request), status=status, kind=kind)
 

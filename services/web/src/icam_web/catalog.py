@@ -68,8 +68,8 @@ def update() -> dict[str, list[str]]:
     return missing
 
 
-def _translated(string: str | tuple[str, ...]) -> bool:
-    return all(string) if isinstance(string, tuple) else bool(string)
+def _translated(string: str | tuple[str, ...] | list[str] | None) -> bool:
+    return all(string) if isinstance(string, tuple | list) else bool(string)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,8 @@ class WebSettings:
             database_url=env.get("DATABASE_URL", ""),
             gateway_url=env.get("GATEWAY_URL", "http://127.0.0.1:8100").rstrip("/"),
             oidc_issuer=issuer,
-            oidc_discovery_url=env.get("ICAM_OIDC_DISCOVERY_URL") or f"{issuer}/.well-known/openid-configuration",
+            oidc_discovery_url=env.get("ICAM_OIDC_DISCOVERY_URL")
+            or f"{issuer}/.well-known/openid-configuration",
             client_id=env.get("ICAM_OIDC_CLIENT_ID", "icam-web"),
             client_secret=env.get("ICAM_OIDC_CLIENT_SECRET") or None,
             redirect_uri=env.get("ICAM_OIDC_REDIRECT_URI") or f"{public.rstrip('/')}/auth/callback",

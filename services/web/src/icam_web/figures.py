@@ -39,7 +39,9 @@ def month_of_week(week: str) -> str:
     return date.fromisocalendar(int(year), int(number), 4).strftime("%Y-%m")
 
 
-def _summed(rows: Iterable[Mapping[str, Any]], key: Any, measures: tuple[str, ...]) -> list[tuple[str, dict[str, float]]]:
+def _summed(
+    rows: Iterable[Mapping[str, Any]], key: Any, measures: tuple[str, ...]
+) -> list[tuple[str, dict[str, float]]]:
     sums: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(measures, 0))
     for row in rows:
         bucket = sums[str(key(row) or "—")]
@@ -54,7 +56,9 @@ def funnel(rows: list[Mapping[str, Any]], outcome_rows: list[Mapping[str, Any]])
         dim: Table(f"funnel_{dim}", dim, FUNNEL, _summed(rows, lambda r, d=dim: r.get(d), FUNNEL))
         for dim in ("region", "office", "entry_channel", "language")
     }
-    tables["month"] = Table("funnel_month", "month", FUNNEL, _summed(rows, lambda r: month_of_week(r["week"]), FUNNEL))
+    tables["month"] = Table(
+        "funnel_month", "month", FUNNEL, _summed(rows, lambda r: month_of_week(r["week"]), FUNNEL)
+    )
     decided = {
         "region": _first_outcomes(outcome_rows, lambda r: r["region"]),
         "month": _first_outcomes(outcome_rows, lambda r: str(r["month"])[:7]),
@@ -63,7 +67,9 @@ def funnel(rows: list[Mapping[str, Any]], outcome_rows: list[Mapping[str, Any]])
         table = tables[dim]
         keys = {k for k, _ in table.rows} | set(counts)
         merged = dict(table.rows)
-        rows_out = [(k, merged.get(k, dict.fromkeys(FUNNEL, 0)) | {"outcome": counts.get(k, 0)}) for k in sorted(keys)]
+        rows_out = [
+            (k, merged.get(k, dict.fromkeys(FUNNEL, 0)) | {"outcome": counts.get(k, 0)}) for k in sorted(keys)
+        ]
         tables[dim] = Table(table.name, dim, (*FUNNEL, "outcome"), rows_out)
     return tables
 
@@ -77,7 +83,9 @@ def _first_outcomes(rows: Iterable[Mapping[str, Any]], key: Any) -> dict[str, fl
 
 def outcome_mix(rows: list[Mapping[str, Any]]) -> Table:
     """Outcome decisions per region (A / B / C)."""
-    flat = [{"region": r["region"], **{o: (r.get("outcomes") or {}).get(o, 0) for o in OUTCOMES}} for r in rows]
+    flat = [
+        {"region": r["region"], **{o: (r.get("outcomes") or {}).get(o, 0) for o in OUTCOMES}} for r in rows
+    ]
     return Table("outcomes_region", "region", OUTCOMES, _summed(flat, lambda r: r["region"], OUTCOMES))
 
 
@@ -86,10 +94,14 @@ def pipeline(rows: list[Mapping[str, Any]]) -> Table:
 
 
 def delivery(rows: list[Mapping[str, Any]], dimension: str) -> Table:
-    return Table(f"delivery_{dimension}", dimension, DELIVERY, _summed(rows, lambda r: r[dimension], DELIVERY))
+    return Table(
+        f"delivery_{dimension}", dimension, DELIVERY, _summed(rows, lambda r: r[dimension], DELIVERY)
+    )
 
 
-def dashboard(funnel_rows: list[Any], outcome_rows: list[Any], pipeline_rows: list[Any], delivery_rows: list[Any]) -> dict[str, Table]:
+def dashboard(
+    funnel_rows: list[Any], outcome_rows: list[Any], pipeline_rows: list[Any], delivery_rows: list[Any]
+) -> dict[str, Table]:
     tables = {f"funnel_{k}": t for k, t in funnel(funnel_rows, outcome_rows).items()}
     tables["outcomes_region"] = outcome_mix(outcome_rows)
     tables["referrals_partner"] = pipeline(pipeline_rows)
@@ -109,7 +121,13 @@ def range_params(first: str | None, last: str | None) -> dict[str, dict[str, str
     end = date.fromisoformat(last + "-01") if last else None
     last_day = date(end.year + end.month // 12, end.month % 12 + 1, 1) - timedelta(days=1) if end else None
     return {
-        "funnel": {"week_from": _week(start) if start else None, "week_to": _week(last_day) if last_day else None},
-        "outcomes": {"since": start.isoformat() if start else None, "until": end.isoformat() if end else None},
+        "funnel": {
+            "week_from": _week(start) if start else None,
+            "week_to": _week(last_day) if last_day else None,
+        },
+        "outcomes": {
+            "since": start.isoformat() if start else None,
+            "until": end.isoformat() if end else None,
+        },
         "pipeline": {"month_from": first, "month_to": last},
     }

@@ -81,7 +81,11 @@ def missing_elements(form: FormData) -> list[dict[str, Any]]:
 def interview_aliases() -> dict[str, str]:
     aliases = {}
     for n in range(MISSING_ROWS):
-        for part, name in (("element", "element"), ("person_id", "element_person"), ("due_on", "element_due")):
+        for part, name in (
+            ("element", "element"),
+            ("person_id", "element_person"),
+            ("due_on", "element_due"),
+        ):
             aliases[f"missing_elements.{n}.{part}"] = f"{name}_{n + 1}"
     return aliases
 

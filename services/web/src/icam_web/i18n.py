@@ -67,6 +67,10 @@ def _accepted(header: str) -> Iterable[str]:
     return [tag for _, tag in sorted(ranked, key=lambda r: -r[0])]
 
 
+Day = date
+Moment = datetime
+
+
 @dataclass(frozen=True)
 class Language:
     """One person's language: `gettext` and the formats of dates, times and numbers."""
@@ -85,7 +89,7 @@ class Language:
         text = translations(self.code).ngettext(singular, plural, n)
         return text % ({"n": n} | values)
 
-    def date(self, value: date | datetime | str | None, form: str = "medium") -> str:
+    def date(self, value: Day | Moment | str | None, form: str = "medium") -> str:
         if value is None or value == "":
             return ""
         moment = _parsed(value)
@@ -93,7 +97,7 @@ class Language:
             moment = moment.astimezone(BRUSSELS).date()
         return format_date(moment, format=form, locale=self.locale)
 
-    def datetime(self, value: datetime | str | None, form: str = "medium") -> str:
+    def datetime(self, value: Moment | str | None, form: str = "medium") -> str:
         if value is None or value == "":
             return ""
         moment = _parsed(value)
@@ -103,22 +107,22 @@ class Language:
             return format_datetime(moment, format="short", tzinfo=BRUSSELS, locale=self.locale)
         return f"{self.date(moment)}, {self.time(moment)}"  # no seconds: nobody plans to the second
 
-    def time(self, value: datetime | str | None) -> str:
+    def time(self, value: Moment | str | None) -> str:
         if value is None or value == "":
             return ""
         moment = _parsed(value)
         assert isinstance(moment, datetime)
         return format_time(moment, format="short", tzinfo=BRUSSELS, locale=self.locale)
 
-    def weekday(self, value: date | datetime | str) -> str:
+    def weekday(self, value: Day | Moment | str) -> str:
         return self.date(value, "EEEE d MMMM y")
 
-    def month(self, value: date | str) -> str:
+    def month(self, value: Day | str) -> str:
         return format_date(_parsed(value), format="MMMM y", locale=self.locale)
 
     def number(self, value: float | int | None, digits: int = 1) -> str:
         if value is None:
-            return "–"
+            return "-"
         return format_decimal(round(value, digits), locale=self.locale)
 
 

@@ -116,7 +116,11 @@ LABELS: dict[str, dict[str, str]] = {
         "other": "Other",
     },
     "desk_outcome": {"interview_on_the_spot": "Interview on the spot", "invitation": "Invitation sent"},
-    "slot_kind": {"invitation": "Invitation", "walk_in": "Walk-in interview", "walk_in_interview": "Walk-in interview"},
+    "slot_kind": {
+        "invitation": "Invitation",
+        "walk_in": "Walk-in interview",
+        "walk_in_interview": "Walk-in interview",
+    },
     "measure": {
         "invited": "Invited",
         "confirmed": "Confirmed",

@@ -19,10 +19,19 @@ LANGUAGE_COOKIE = "icam_lang"
 
 # the menu of each role: (path, label); the first entry is where the role lands after sign-in
 MENUS: dict[Role, tuple[tuple[str, str], ...]] = {
-    Role.COACH: (("/agenda", "Today"), ("/cases", "Caseload"), ("/invitations/new", "New invitation"),
-                 ("/desk", "Walk-in desk")),
-    Role.TEAM_LEAD: (("/team", "Region"), ("/team/agendas", "Agendas"), ("/cases", "Caseload"),
-                     ("/desk", "Walk-in desk"), ("/ops", "Dashboard")),
+    Role.COACH: (
+        ("/agenda", "Today"),
+        ("/cases", "Caseload"),
+        ("/invitations/new", "New invitation"),
+        ("/desk", "Walk-in desk"),
+    ),
+    Role.TEAM_LEAD: (
+        ("/team", "Region"),
+        ("/team/agendas", "Agendas"),
+        ("/cases", "Caseload"),
+        ("/desk", "Walk-in desk"),
+        ("/ops", "Dashboard"),
+    ),
     Role.RETURN_PARTNER: (("/partner", "Referrals"),),
     Role.OPS_VIEWER: (("/ops", "Dashboard"),),
     Role.AUDITOR: (("/audit", "Audit log"),),
@@ -38,8 +47,11 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(
-        member_options=member_options, element_options=element_options,
-        vulnerability_options=vulnerability_options, translated=translated, listed=listed
+        member_options=member_options,
+        element_options=element_options,
+        vulnerability_options=vulnerability_options,
+        translated=translated,
+        listed=listed,
     )
     env.filters["flag_options"] = lambda codes, label: [(c, label("flag", c)) for c in codes]
     return env

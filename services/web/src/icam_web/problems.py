@@ -38,7 +38,7 @@ class ProblemView:
 
 
 def normalise(path: str) -> str:
-    """`body.members[0].contact.postal_address.postal_code` -> `members.0.contact.postal_address.postal_code`."""
+    """`body.members[0].contact.email` -> `members.0.contact.email`."""
     path = _INDEX.sub(r".\1", path.strip())
     return path.removeprefix("body.").removeprefix("query.").strip(".")
 

@@ -117,7 +117,9 @@ class SessionStore:
         if row is None or row["expires_at"] <= now or row["last_seen"] + self.idle <= now:
             return None
         if now - row["last_seen"] > TOUCH_EVERY:
-            await self.pool.execute("update web_sessions set last_seen = $2 where id_hash = $1", row["id_hash"], now)
+            await self.pool.execute(
+                "update web_sessions set last_seen = $2 where id_hash = $1", row["id_hash"], now
+            )
         return Session(
             row["subject"],
             Role(row["role"]),

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from icam_web.routes import agenda, audit, auth, case_actions, case_file, caseload, desk, invitations, ops, partner, team
+from icam_web.routes import (
+    agenda,
+    audit,
+    auth,
+    case_actions,
+    case_file,
+    caseload,
+    desk,
+    invitations,
+    ops,
+    partner,
+    team,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,

@@ -22,7 +22,9 @@ PURPOSE = "daily agenda"
 
 async def cases_by_household(request: Request, session: Session, **filters: Any) -> dict[str, str]:
     """household id -> case id, from the caller's caseload (to link agenda rows to case files)."""
-    page, _ = await optional(gateway(request).get(session, "/api/views/caseload", PURPOSE, limit=200, **filters))
+    page, _ = await optional(
+        gateway(request).get(session, "/api/views/caseload", PURPOSE, limit=200, **filters)
+    )
     return {c["household_id"]: c["case_id"] for c in (page or {}).get("items", [])}
 
 
@@ -37,11 +39,17 @@ async def agenda_of(request: Request, session: Session, day: date) -> dict[str, 
     offices = request.app.state.reference.offices_in(session.region or "")
     mine, *office_pages = await asyncio.gather(
         optional(gw.get(session, f"/api/agenda/coaches/{session.subject}", PURPOSE, day=day.isoformat())),
-        *(optional(gw.get(session, f"/api/agenda/offices/{o.code}", PURPOSE, day=day.isoformat())) for o in offices),
+        *(
+            optional(gw.get(session, f"/api/agenda/offices/{o.code}", PURPOSE, day=day.isoformat()))
+            for o in offices
+        ),
     )
     desks = desks_of(request, session.region, day)
     visits = await asyncio.gather(
-        *(optional(gw.get(session, f"/api/desks/{d.code}/visits", PURPOSE, day=day.isoformat())) for d in desks)
+        *(
+            optional(gw.get(session, f"/api/desks/{d.code}/visits", PURPOSE, day=day.isoformat()))
+            for d in desks
+        )
     )
     return {
         "day": day,
@@ -49,7 +57,9 @@ async def agenda_of(request: Request, session: Session, day: date) -> dict[str, 
         "following": day + timedelta(days=1),
         "mine": (mine[0] or {}).get("items", []),
         "mine_missing": mine[1],
-        "offices": [(o, (p[0] or {}).get("items", []), p[1]) for o, p in zip(offices, office_pages, strict=True)],
+        "offices": [
+            (o, (p[0] or {}).get("items", []), p[1]) for o, p in zip(offices, office_pages, strict=True)
+        ],
         "desks": [(d, (v[0] or {}).get("total", 0)) for d, v in zip(desks, visits, strict=True)],
         "cases": await cases_by_household(request, session, coach=session.subject),
     }

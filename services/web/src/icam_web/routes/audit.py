@@ -19,8 +19,19 @@ from icam_web.sessions import Session
 
 router = APIRouter()
 LIMIT = 500
-COLUMNS = ("at", "subject", "role", "region", "organisation", "method", "path", "query", "status", "purpose",
-           "correlation_id")  # fmt: skip
+COLUMNS = (
+    "at",
+    "subject",
+    "role",
+    "region",
+    "organisation",
+    "method",
+    "path",
+    "query",
+    "status",
+    "purpose",
+    "correlation_id",
+)
 
 
 def criteria_of(request: Request) -> dict[str, str]:
@@ -51,9 +62,13 @@ def matches(row: dict[str, Any], c: dict[str, str]) -> bool:
 async def search(request: Request, session: Session, c: dict[str, str]) -> list[dict[str, Any]]:
     since = _day(c["since"])
     rows = await gateway(request).get(
-        session, "/api/audit", subject=c["subject"] or None, path_contains=c["route"] or None,
-        since=since.isoformat() if since else None, limit=LIMIT,
-    )  # fmt: skip
+        session,
+        "/api/audit",
+        subject=c["subject"] or None,
+        path_contains=c["route"] or None,
+        since=since.isoformat() if since else None,
+        limit=LIMIT,
+    )
     return [r for r in rows if matches(r, c)]
 
 
@@ -61,8 +76,9 @@ async def search(request: Request, session: Session, c: dict[str, str]) -> list[
 async def audit_log(request: Request, session: Auditor) -> Response:
     criteria = criteria_of(request)
     rows = await search(request, session, criteria)
-    return pages.render(request, "audit.html", session, rows=rows, criteria=criteria, limit=LIMIT,
-                        query=request.url.query)  # fmt: skip
+    return pages.render(
+        request, "audit.html", session, rows=rows, criteria=criteria, limit=LIMIT, query=request.url.query
+    )
 
 
 @router.get("/audit/export.csv")
@@ -73,6 +89,7 @@ async def export(request: Request, session: Auditor) -> Response:
     writer.writeheader()
     writer.writerows(rows)
     return Response(
-        out.getvalue(), media_type="text/csv; charset=utf-8",
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="icam-audit-log.csv"'},
-    )  # fmt: skip
+    )

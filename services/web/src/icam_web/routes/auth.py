@@ -31,7 +31,9 @@ def oidc(request: Request) -> OidcClient:
 @router.get("/sign-in", include_in_schema=False)
 async def sign_in(request: Request, next: str = "/") -> Response:
     attempt = Attempt.new()
-    await store(request).begin_sign_in(attempt.state, SignIn(attempt.verifier, attempt.nonce, local_path(next)))
+    await store(request).begin_sign_in(
+        attempt.state, SignIn(attempt.verifier, attempt.nonce, local_path(next))
+    )
     return RedirectResponse(await oidc(request).authorize_url(attempt), status_code=303)
 
 

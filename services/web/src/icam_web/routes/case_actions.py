@@ -11,24 +11,42 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from icam_web import forms, pages
-from icam_web.actions import again, command, done_url, gateway, go, values_of
+from icam_web.actions import again, command, done_url, gateway, go, text, values_of
 from icam_web.deps import Coaching, Form
 from icam_web.sessions import Session
 
 router = APIRouter()
 TOPICS = ("legal situation", "stay procedures", "return options", "family situation", "health", "documents")
 INTERVIEW_FIELDS = (
-    "occurred_at", "kind", "language", "attendees", "interpreter_present", "interpreter_language", "topics",
-    "notes", "duration_minutes", *[f"{p}_{n}" for n in (1, 2, 3) for p in ("element", "element_person", "element_due")],
-)  # fmt: skip
+    "occurred_at",
+    "kind",
+    "language",
+    "attendees",
+    "interpreter_present",
+    "interpreter_language",
+    "topics",
+    "notes",
+    "duration_minutes",
+    *[f"{p}_{n}" for n in (1, 2, 3) for p in ("element", "element_person", "element_due")],
+)
 OUTCOME_FIELDS = (
-    "outcome", "rationale", "communicated", "communicated_in", "consent_to_referral", "preferred_partner",
-    "procedure_explained", "consequences_explained", "stay_procedure_started", "revision_reason",
-)  # fmt: skip
+    "outcome",
+    "rationale",
+    "communicated",
+    "communicated_in",
+    "consent_to_referral",
+    "preferred_partner",
+    "procedure_explained",
+    "consequences_explained",
+    "stay_procedure_started",
+    "revision_reason",
+)
 
 
 async def case_of(request: Request, session: Session, case_id: str) -> dict[str, Any]:
-    case: dict[str, Any] = await gateway(request).get(session, f"/api/cases/{case_id}", "prepare a case action")
+    case: dict[str, Any] = await gateway(request).get(
+        session, f"/api/cases/{case_id}", "prepare a case action"
+    )
     return case
 
 
@@ -46,24 +64,38 @@ async def interview_form(request: Request, case_id: str, session: Coaching) -> R
         "attendees": [m["person_id"] for m in case["members"] if m["role"] == "adult"],
         "interpreter_present": "no",
     }
-    return pages.render(request, "interview.html", session, case=case, values=values, topics=TOPICS, problem=None)
+    return pages.render(
+        request, "interview.html", session, case=case, values=values, topics=TOPICS, problem=None
+    )
 
 
 @router.post("/cases/{case_id}/interview")
 async def record_interview(request: Request, case_id: str, session: Coaching, form: Form) -> Response:
     answer, problem = await command(
-        request, session, f"/api/cases/{case_id}/interviews", forms.interview(form),
-        fields=INTERVIEW_FIELDS, aliases=forms.interview_aliases(),
-    )  # fmt: skip
+        request,
+        session,
+        f"/api/cases/{case_id}/interviews",
+        forms.interview(form),
+        fields=INTERVIEW_FIELDS,
+        aliases=forms.interview_aliases(),
+    )
     if problem:
         case = await case_of(request, session, case_id)
-        return again(request, "interview.html", session, problem, case=case, values=values_of(form), topics=TOPICS)
+        return again(
+            request, "interview.html", session, problem, case=case, values=values_of(form), topics=TOPICS
+        )
     assert answer is not None
-    return go(done_url(f"/cases/{case_id}", "interview", position=answer.get("position"), draft=f"interview:{case_id}"))
+    return go(
+        done_url(
+            f"/cases/{case_id}", "interview", position=answer.get("position"), draft=f"interview:{case_id}"
+        )
+    )
 
 
 @router.post("/cases/{case_id}/elements/{element_id}/received")
-async def element_received(request: Request, case_id: str, element_id: str, session: Coaching, form: Form) -> Response:
+async def element_received(
+    request: Request, case_id: str, element_id: str, session: Coaching, form: Form
+) -> Response:
     path = f"/api/cases/{case_id}/dossier-elements/{element_id}/received"
     answer, problem = await command(request, session, path, {}, fields=())
     if problem:
@@ -93,10 +125,20 @@ async def decide_outcome(request: Request, case_id: str, session: Coaching, form
     if problem:
         case = await case_of(request, session, case_id)
         values = values_of(form) | ({"expected_version": case["version"]} if problem.conflict else {})
-        return again(request, "outcome.html", session, problem, case=case, values=values,
-                     partners=_partners(request), reload_url=f"/cases/{case_id}")  # fmt: skip
+        return again(
+            request,
+            "outcome.html",
+            session,
+            problem,
+            case=case,
+            values=values,
+            partners=_partners(request),
+            reload_url=f"/cases/{case_id}",
+        )
     assert answer is not None
-    return go(done_url(f"/cases/{case_id}", "outcome", position=answer.get("position"), draft=f"outcome:{case_id}"))
+    return go(
+        done_url(f"/cases/{case_id}", "outcome", position=answer.get("position"), draft=f"outcome:{case_id}")
+    )
 
 
 @router.get("/cases/{case_id}/vulnerability")
@@ -113,14 +155,24 @@ async def flag_vulnerability(request: Request, case_id: str, session: Coaching, 
         "details": (str(form.get("details") or "").strip() or None),
     }
     answer, problem = await command(
-        request, session, f"/api/cases/{case_id}/vulnerabilities", body, fields=("person_id", "categories", "details")
+        request,
+        session,
+        f"/api/cases/{case_id}/vulnerabilities",
+        body,
+        fields=("person_id", "categories", "details"),
     )
     if problem:
         case = await case_of(request, session, case_id)
         return again(request, "vulnerability.html", session, problem, case=case, values=values_of(form))
     assert answer is not None
-    return go(done_url(f"/cases/{case_id}", "vulnerability", position=answer.get("position"),
-                       draft=f"vulnerability:{case_id}"))  # fmt: skip
+    return go(
+        done_url(
+            f"/cases/{case_id}",
+            "vulnerability",
+            position=answer.get("position"),
+            draft=f"vulnerability:{case_id}",
+        )
+    )
 
 
 @router.get("/cases/{case_id}/status")
@@ -133,20 +185,28 @@ STATUS_COMMANDS = {"suspend": "suspended", "resume": "resumed", "close": "closed
 
 
 @router.post("/cases/{case_id}/status/{action}")
-async def change_status(request: Request, case_id: str, action: str, session: Coaching, form: Form) -> Response:
+async def change_status(
+    request: Request, case_id: str, action: str, session: Coaching, form: Form
+) -> Response:
     if action not in STATUS_COMMANDS:
         return pages.render(request, "error.html", session, status=404, kind="not_found")
     body = {
-        "suspend": lambda: {"reason": form.get("reason")},
-        "resume": lambda: {"note": (str(form.get("note") or "").strip() or None)},
-        "close": lambda: {"reason": form.get("close_reason"), "reason_text": (str(form.get("reason_text") or "").strip() or None)},
-    }[action]()  # fmt: skip
+        "suspend": {"reason": text(form, "reason")},
+        "resume": {"note": text(form, "note")},
+        "close": {"reason": text(form, "close_reason"), "reason_text": text(form, "reason_text")},
+    }[action]
     answer, problem = await command(
-        request, session, f"/api/cases/{case_id}/{action}", body, fields=("reason", "note", "reason_text"),
+        request,
+        session,
+        f"/api/cases/{case_id}/{action}",
+        body,
+        fields=("reason", "note", "reason_text"),
         aliases={"reason": "close_reason"} if action == "close" else None,
     )
     if problem:
         case = await case_of(request, session, case_id)
-        return again(request, "case_status.html", session, problem, case=case, values=values_of(form), failed=action)
+        return again(
+            request, "case_status.html", session, problem, case=case, values=values_of(form), failed=action
+        )
     assert answer is not None
     return go(done_url(f"/cases/{case_id}", STATUS_COMMANDS[action], position=answer.get("position")))

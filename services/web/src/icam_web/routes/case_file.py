@@ -24,11 +24,13 @@ PURPOSE = "case file review"
 def may_record(session: Session, case: dict[str, Any]) -> bool:
     """The assigned coach, or a team lead of the case's region (the case service checks again)."""
     if session.role is Role.TEAM_LEAD:
-        return session.region == case["region"]
-    return session.role is Role.COACH and case.get("coach_id") == session.subject
+        return bool(session.region == case["region"])
+    return session.role is Role.COACH and bool(case.get("coach_id") == session.subject)
 
 
-async def invitations_of(request: Request, session: Session, case_id: str, notes: list[dict[str, Any]]) -> Any:
+async def invitations_of(
+    request: Request, session: Session, case_id: str, notes: list[dict[str, Any]]
+) -> Any:
     """The case's invitations: the list route when the gateway has it, else each one the messages name."""
     gw = gateway(request)
     listed, why = await optional(gw.get(session, "/api/invitations", PURPOSE, case_id=case_id))
@@ -42,7 +44,7 @@ async def invitations_of(request: Request, session: Session, case_id: str, notes
 
 async def referrals_of(request: Request, session: Session, case_id: str, notes: list[dict[str, Any]]) -> Any:
     gw = gateway(request)
-    listed, why = await optional(gw.get(session, "/api/referrals", PURPOSE, case_id=case_id))
+    listed, _ = await optional(gw.get(session, "/api/referrals", PURPOSE, case_id=case_id))
     if listed is not None:
         return listed.get("items", listed), None
     ids = list(dict.fromkeys(n["referral_id"] for n in notes if n.get("referral_id")))
@@ -56,8 +58,12 @@ async def file_of(request: Request, session: Session, case_id: str) -> dict[str,
     case = await gw.get(session, f"/api/cases/{case_id}", PURPOSE, min_position=position)
     # messages by household: the invitation letter goes out before the case exists
     timeline, messages = await asyncio.gather(
-        optional(gw.get(session, f"/api/cases/{case_id}/timeline", PURPOSE, limit=200, min_position=position)),
-        optional(gw.get(session, "/api/notifications", PURPOSE, household_id=case["household_id"], limit=100)),
+        optional(
+            gw.get(session, f"/api/cases/{case_id}/timeline", PURPOSE, limit=200, min_position=position)
+        ),
+        optional(
+            gw.get(session, "/api/notifications", PURPOSE, household_id=case["household_id"], limit=100)
+        ),
     )
     notes = (messages[0] or {}).get("items", [])
     (invitations, invitations_missing), (referrals, referrals_missing) = await asyncio.gather(

@@ -21,8 +21,15 @@ from icam_web.sessions import Session
 router = APIRouter()
 PAGE = 50
 UUID = re.compile(r"^[0-9a-fA-F-]{36}$")
-FLAGS = ("vulnerable", "minors", "contact_lost", "contact_problem", "outcome_reopened", "elements_outstanding",
-         "referral_stalled")  # fmt: skip
+FLAGS = (
+    "vulnerable",
+    "minors",
+    "contact_lost",
+    "contact_problem",
+    "outcome_reopened",
+    "elements_outstanding",
+    "referral_stalled",
+)
 
 
 def due_before(due: str, now: datetime) -> str | None:
@@ -69,11 +76,17 @@ async def caseload(request: Request, session: Coaching) -> Response:
             return go(target)
         not_found = True
     page = await gateway(request).get(
-        session, "/api/views/caseload", "coach caseload review",
+        session,
+        "/api/views/caseload",
+        "coach caseload review",
         coach=session.subject if chosen["scope"] == "mine" else None,
-        status=chosen["status"], flag=chosen["flag"], due_before=due_before(chosen["due"], datetime.now(UTC)),
-        limit=PAGE, offset=chosen["offset"], min_position=min_position(request),
-    )  # fmt: skip
+        status=chosen["status"],
+        flag=chosen["flag"],
+        due_before=due_before(chosen["due"], datetime.now(UTC)),
+        limit=PAGE,
+        offset=chosen["offset"],
+        min_position=min_position(request),
+    )
     context = {"page": page, "filters": chosen, "flags": FLAGS, "not_found": not_found, "page_size": PAGE}
     template = "_caseload_table.html" if request.headers.get("hx-request") == "true" else "caseload.html"
     return pages.render(request, template, session, **context, **banner(request))

@@ -33,7 +33,9 @@ def is_open(desk: Any, now: datetime) -> bool:
 
     local = now.astimezone(BRUSSELS)
     return (
-        local.weekday() == desk.weekday and holiday_name(local.date()) is None and desk.opens <= local.time() < desk.closes
+        local.weekday() == desk.weekday
+        and holiday_name(local.date()) is None
+        and desk.opens <= local.time() < desk.closes
     )
 
 
@@ -41,7 +43,9 @@ async def desk_context(request: Request, session: Session, code: str | None) -> 
     desk = desk_for(request, session, code)
     now = datetime.now(UTC)
     today = now.astimezone(BRUSSELS).date().isoformat()
-    visits = await gateway(request).get(session, f"/api/desks/{desk.code}/visits", PURPOSE, day=today, limit=200)
+    visits = await gateway(request).get(
+        session, f"/api/desks/{desk.code}/visits", PURPOSE, day=today, limit=200
+    )
     return {
         "desk": desk,
         "open": is_open(desk, now),
@@ -53,8 +57,15 @@ async def desk_context(request: Request, session: Session, code: str | None) -> 
 @router.get("/desk")
 async def desk_queue(request: Request, session: Coaching, desk: str | None = None) -> Response:
     context = await desk_context(request, session, desk)
-    return pages.render(request, "desk.html", session, values={"outcome": "interview_on_the_spot"}, problem=None,
-                        **context, **banner(request))  # fmt: skip
+    return pages.render(
+        request,
+        "desk.html",
+        session,
+        values={"outcome": "interview_on_the_spot"},
+        problem=None,
+        **context,
+        **banner(request),
+    )
 
 
 @router.post("/desk/{code}/visits")
@@ -72,11 +83,18 @@ async def register_visit(request: Request, code: str, session: Coaching, form: F
             "appointment_at": forms.local_moment(text(form, "appointment_at")),
             "channels": [str(c) for c in form.getlist("channels")] or ["postal_letter"],
         }
-    aliases = forms.MEMBER_ALIASES | {"invitation.appointment_at": "appointment_at", "invitation.channels": "channels"}
-    answer, problem = await command(
-        request, session, f"/api/desks/{code}/visits", body,
-        fields=(*MEMBER_FIELDS, "outcome", "appointment_at", "channels"), aliases=aliases,
-    )  # fmt: skip
+    aliases = forms.MEMBER_ALIASES | {
+        "invitation.appointment_at": "appointment_at",
+        "invitation.channels": "channels",
+    }
+    _, problem = await command(
+        request,
+        session,
+        f"/api/desks/{code}/visits",
+        body,
+        fields=(*MEMBER_FIELDS, "outcome", "appointment_at", "channels"),
+        aliases=aliases,
+    )
     if problem:
         context = await desk_context(request, session, code)
         return again(request, "desk.html", session, problem, values=values_of(form), **context)

@@ -20,10 +20,18 @@ from icam_web.sessions import Session
 router = APIRouter()
 SLOT_FIELDS = ("appointment_at", "channels", "office", "language", "coach_id")
 MEMBER_FIELDS = (
-    "person_id", "given_name", "family_name", "preferred_language", "email", "phone", "street",
-    "house_number", "postal_code", "municipality",
+    "person_id",
+    "given_name",
+    "family_name",
+    "preferred_language",
+    "email",
+    "phone",
+    "street",
+    "house_number",
+    "postal_code",
+    "municipality",
     *[f"minor_{p}_{n}" for n in (1, 2, 3) for p in ("person_id", "given_name", "birth_date")],
-)  # fmt: skip
+)
 
 
 async def planning(request: Request, session: Session, day: str | None) -> dict[str, Any]:
@@ -34,7 +42,10 @@ async def planning(request: Request, session: Session, day: str | None) -> dict[
     chosen = forms.day_of(day, hints.earliest(now, postal=True))
     slots, why = await optional(
         gateway(request).get(
-            session, f"/api/agenda/coaches/{session.subject}", "avoid a double booking", day=chosen.isoformat()
+            session,
+            f"/api/agenda/coaches/{session.subject}",
+            "avoid a double booking",
+            day=chosen.isoformat(),
         )
     )
     return {
@@ -62,11 +73,23 @@ async def booked_slots(request: Request, session: Coaching, day: str | None = No
 
 @router.get("/invitations/new")
 async def new_invitation(request: Request, session: Coaching, day: str | None = None) -> Response:
-    values = {"invitation_id": str(uuid.uuid4()), "household_id": str(uuid.uuid4()), "channels": ["postal_letter", "email"]}
+    values = {
+        "invitation_id": str(uuid.uuid4()),
+        "household_id": str(uuid.uuid4()),
+        "channels": ["postal_letter", "email"],
+    }
     context = await planning(request, session, day)
     values["appointment_at"] = forms.local_input(context["earliest_postal"])
-    return pages.render(request, "invitation.html", session, values=values, offices=_offices(request, session),
-                        problem=None, case=None, **context)  # fmt: skip
+    return pages.render(
+        request,
+        "invitation.html",
+        session,
+        values=values,
+        offices=_offices(request, session),
+        problem=None,
+        case=None,
+        **context,
+    )
 
 
 def slot_body(form: Any, session: Session) -> dict[str, Any]:
@@ -87,21 +110,38 @@ async def send_invitation(request: Request, session: Coaching, form: Form) -> Re
         "members": forms.members(form),
     }
     answer, problem = await command(
-        request, session, "/api/invitations", body, fields=SLOT_FIELDS + MEMBER_FIELDS, aliases=forms.MEMBER_ALIASES
+        request,
+        session,
+        "/api/invitations",
+        body,
+        fields=SLOT_FIELDS + MEMBER_FIELDS,
+        aliases=forms.MEMBER_ALIASES,
     )
     if problem:
         context = await planning(request, session, (text(form, "appointment_at") or "")[:10])
-        return again(request, "invitation.html", session, problem, values=values_of(form),
-                     offices=_offices(request, session), case=None, **context)  # fmt: skip
+        return again(
+            request,
+            "invitation.html",
+            session,
+            problem,
+            values=values_of(form),
+            offices=_offices(request, session),
+            case=None,
+            **context,
+        )
     assert answer is not None
-    return go(done_url(f"/invitations/opening/{answer['household_id']}", "invitation", draft="invitation:new"))
+    return go(
+        done_url(f"/invitations/opening/{answer['household_id']}", "invitation", draft="invitation:new")
+    )
 
 
 @router.get("/invitations/opening/{household_id}")
 async def case_opening(request: Request, household_id: str, session: Coaching) -> Response:
     """Waits (refreshing itself, with or without JavaScript) until the case service opened the case."""
     page, _ = await optional(
-        gateway(request).get(session, "/api/views/caseload", "find the new case", coach=session.subject, limit=200)
+        gateway(request).get(
+            session, "/api/views/caseload", "find the new case", coach=session.subject, limit=200
+        )
     )
     found = next((c for c in (page or {}).get("items", []) if c["household_id"] == household_id), None)
     if found:
@@ -113,10 +153,22 @@ async def case_opening(request: Request, household_id: str, session: Coaching) -
 async def invite_form(request: Request, case_id: str, session: Coaching, day: str | None = None) -> Response:
     case = await gateway(request).get(session, f"/api/cases/{case_id}", "prepare an invitation")
     context = await planning(request, session, day)
-    values = {"invitation_id": str(uuid.uuid4()), "channels": ["postal_letter", "email"], "office": case["office"],
-              "appointment_at": forms.local_input(context["earliest_postal"])}  # fmt: skip
-    return pages.render(request, "invitation.html", session, values=values, offices=_offices(request, session),
-                        problem=None, case=case, **context)  # fmt: skip
+    values = {
+        "invitation_id": str(uuid.uuid4()),
+        "channels": ["postal_letter", "email"],
+        "office": case["office"],
+        "appointment_at": forms.local_input(context["earliest_postal"]),
+    }
+    return pages.render(
+        request,
+        "invitation.html",
+        session,
+        values=values,
+        offices=_offices(request, session),
+        problem=None,
+        case=case,
+        **context,
+    )
 
 
 @router.post("/cases/{case_id}/invite")
@@ -132,29 +184,57 @@ async def invite_again(request: Request, case_id: str, session: Coaching, form: 
         "members": members,
         "attempt": max(2, int(text(form, "attempt") or 2)),
     }
-    answer, problem = await command(
-        request, session, "/api/invitations", body, fields=SLOT_FIELDS + MEMBER_FIELDS, aliases=forms.MEMBER_ALIASES
+    _, problem = await command(
+        request,
+        session,
+        "/api/invitations",
+        body,
+        fields=SLOT_FIELDS + MEMBER_FIELDS,
+        aliases=forms.MEMBER_ALIASES,
     )
     if problem:
         context = await planning(request, session, (text(form, "appointment_at") or "")[:10])
-        return again(request, "invitation.html", session, problem, values=values_of(form),
-                     offices=_offices(request, session), case=case, **context)  # fmt: skip
+        return again(
+            request,
+            "invitation.html",
+            session,
+            problem,
+            values=values_of(form),
+            offices=_offices(request, session),
+            case=case,
+            **context,
+        )
     return go(done_url(f"/cases/{case_id}", "invitation", draft=f"invitation:{case_id}"))
 
 
 @router.get("/invitations/{invitation_id}/{action}")
-async def change_form(request: Request, invitation_id: str, action: str, session: Coaching, case: str = "") -> Response:
+async def change_form(
+    request: Request, invitation_id: str, action: str, session: Coaching, case: str = ""
+) -> Response:
     if action not in ("reschedule", "cancel"):
         return pages.render(request, "error.html", session, status=404, kind="not_found")
-    invitation = await gateway(request).get(session, f"/api/invitations/{invitation_id}", "manage an invitation")
+    invitation = await gateway(request).get(
+        session, f"/api/invitations/{invitation_id}", "manage an invitation"
+    )
     context = await planning(request, session, None) if action == "reschedule" else {}
     values = {"appointment_at": forms.local_input(invitation.get("appointment_at"))}
-    return pages.render(request, "invitation_change.html", session, invitation=invitation, action=action,
-                        case_id=case, values=values, problem=None, **context)  # fmt: skip
+    return pages.render(
+        request,
+        "invitation_change.html",
+        session,
+        invitation=invitation,
+        action=action,
+        case_id=case,
+        values=values,
+        problem=None,
+        **context,
+    )
 
 
 @router.post("/invitations/{invitation_id}/{action}")
-async def change(request: Request, invitation_id: str, action: str, session: Coaching, form: Form) -> Response:
+async def change(
+    request: Request, invitation_id: str, action: str, session: Coaching, form: Form
+) -> Response:
     if action not in ("reschedule", "cancel"):
         return pages.render(request, "error.html", session, status=404, kind="not_found")
     if action == "reschedule":
@@ -165,16 +245,35 @@ async def change(request: Request, invitation_id: str, action: str, session: Coa
         }
     else:
         body = {"reason": text(form, "reason")}
-    answer, problem = await command(
-        request, session, f"/api/invitations/{invitation_id}/{action}", body,
+    _, problem = await command(
+        request,
+        session,
+        f"/api/invitations/{invitation_id}/{action}",
+        body,
         fields=("appointment_at", "reason", "requested_by_person"),
-    )  # fmt: skip
+    )
     case_id = text(form, "case_id") or ""
     if problem:
-        invitation = await gateway(request).get(session, f"/api/invitations/{invitation_id}", "manage an invitation")
+        invitation = await gateway(request).get(
+            session, f"/api/invitations/{invitation_id}", "manage an invitation"
+        )
         context = await planning(request, session, None) if action == "reschedule" else {}
-        return again(request, "invitation_change.html", session, problem, invitation=invitation, action=action,
-                     case_id=case_id, values=values_of(form), **context)  # fmt: skip
+        return again(
+            request,
+            "invitation_change.html",
+            session,
+            problem,
+            invitation=invitation,
+            action=action,
+            case_id=case_id,
+            values=values_of(form),
+            **context,
+        )
     target = f"/cases/{case_id}" if case_id else "/agenda"
-    return go(done_url(target, "rescheduled" if action == "reschedule" else "cancelled",
-                       draft=f"{action}:{invitation_id}"))  # fmt: skip
+    return go(
+        done_url(
+            target,
+            "rescheduled" if action == "reschedule" else "cancelled",
+            draft=f"{action}:{invitation_id}",
+        )
+    )

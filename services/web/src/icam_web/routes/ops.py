@@ -28,14 +28,18 @@ async def _all_pages(request: Request, session: Session, path: str, **params: An
     rows: list[dict[str, Any]] = []
     size = PAGE[path]
     for n in range(MAX_PAGES):
-        page = await gateway(request).get(session, path, "programme reporting", limit=size, offset=n * size, **params)
+        page = await gateway(request).get(
+            session, path, "programme reporting", limit=size, offset=n * size, **params
+        )
         rows += page["items"]
         if len(rows) >= page["total"] or not page["items"]:
             break
     return rows
 
 
-async def tables_for(request: Request, session: Session, first: str | None, last: str | None) -> tuple[dict[str, figures.Table], list[str]]:
+async def tables_for(
+    request: Request, session: Session, first: str | None, last: str | None
+) -> tuple[dict[str, figures.Table], list[str]]:
     bounds = figures.range_params(first, last)
     group = "region,office,entry_channel,language,week"
     gw = gateway(request)
@@ -64,7 +68,9 @@ def _range(request: Request) -> tuple[str | None, str | None]:
 async def dashboard(request: Request, session: Operations) -> Response:
     first, last = _range(request)
     tables, missing = await tables_for(request, session, first, last)
-    return pages.render(request, "ops.html", session, tables=tables, missing=missing, first=first or "", last=last or "")
+    return pages.render(
+        request, "ops.html", session, tables=tables, missing=missing, first=first or "", last=last or ""
+    )
 
 
 @router.get("/ops/export.{kind}")
@@ -79,6 +85,7 @@ async def export(request: Request, kind: str, session: Operations) -> Response:
             headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
         )
     return Response(
-        exports.to_csv(tables), media_type="text/csv; charset=utf-8",
+        exports.to_csv(tables),
+        media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )  # fmt: skip
+    )

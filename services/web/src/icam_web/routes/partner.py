@@ -3,6 +3,7 @@ with a reason, record the departure or the person's withdrawal."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,8 +16,20 @@ from icam_web.deps import Form, Partner
 from icam_web.i18n import BRUSSELS
 
 router = APIRouter()
-ACTIONS = {"acknowledge": "acknowledged", "reject": "rejected", "departure": "departure", "withdrawal": "withdrawal"}
-FIELDS = ("partner_reference", "reason", "departed_on", "destination_country", "reintegration_support", "reason_text")
+ACTIONS = {
+    "acknowledge": "acknowledged",
+    "reject": "rejected",
+    "departure": "departure",
+    "withdrawal": "withdrawal",
+}
+FIELDS = (
+    "partner_reference",
+    "reason",
+    "departed_on",
+    "destination_country",
+    "reintegration_support",
+    "reason_text",
+)
 
 
 @router.get("/partner")
@@ -27,7 +40,9 @@ async def inbox(request: Request, session: Partner) -> Response:
 
 
 async def _referral(request: Request, session: Any, referral_id: str) -> dict[str, Any]:
-    found: dict[str, Any] = await gateway(request).get(session, f"/api/referrals/{referral_id}", "take a referral on")
+    found: dict[str, Any] = await gateway(request).get(
+        session, f"/api/referrals/{referral_id}", "take a referral on"
+    )
     return found
 
 
@@ -35,12 +50,20 @@ async def _referral(request: Request, session: Any, referral_id: str) -> dict[st
 async def referral(request: Request, referral_id: str, session: Partner) -> Response:
     found = await _referral(request, session, referral_id)
     values = {"departed_on": datetime.now(UTC).astimezone(BRUSSELS).date().isoformat()}
-    return pages.render(request, "partner_referral.html", session, referral=found, values=values, problem=None,
-                        failed="", **banner(request))  # fmt: skip
+    return pages.render(
+        request,
+        "partner_referral.html",
+        session,
+        referral=found,
+        values=values,
+        problem=None,
+        failed="",
+        **banner(request),
+    )
 
 
 def body_of(action: str, form: Any, version: str | None) -> dict[str, Any]:
-    body: dict[str, Any] = {
+    builders: dict[str, Callable[[], dict[str, Any]]] = {
         "acknowledge": lambda: {"partner_reference": text(form, "partner_reference")},
         "reject": lambda: {"reason": text(form, "reason")},
         "departure": lambda: {
@@ -48,9 +71,12 @@ def body_of(action: str, form: Any, version: str | None) -> dict[str, Any]:
             "destination_country": (text(form, "destination_country") or "").upper() or None,
             "reintegration_support": text(form, "reintegration_support") == "yes",
         },
-        "withdrawal": lambda: {"reason": text(form, "withdrawal_reason") or "person_changed_mind",
-                               "reason_text": text(form, "reason_text")},  # fmt: skip
-    }[action]()
+        "withdrawal": lambda: {
+            "reason": text(form, "withdrawal_reason") or "person_changed_mind",
+            "reason_text": text(form, "reason_text"),
+        },
+    }
+    body = builders[action]()
     if version and version.isdigit():
         body["expected_version"] = int(version)
     return body
@@ -60,14 +86,25 @@ def body_of(action: str, form: Any, version: str | None) -> dict[str, Any]:
 async def act(request: Request, referral_id: str, action: str, session: Partner, form: Form) -> Response:
     if action not in ACTIONS:
         return pages.render(request, "error.html", session, status=404, kind="not_found")
-    answer, problem = await command(
-        request, session, f"/api/referrals/{referral_id}/{action}",
-        body_of(action, form, text(form, "expected_version")), fields=FIELDS,
+    _, problem = await command(
+        request,
+        session,
+        f"/api/referrals/{referral_id}/{action}",
+        body_of(action, form, text(form, "expected_version")),
+        fields=FIELDS,
         aliases={"reason": "withdrawal_reason"} if action == "withdrawal" else None,
-    )  # fmt: skip
+    )
     if problem:
         found = await _referral(request, session, referral_id)
-        return again(request, "partner_referral.html", session, problem, referral=found, values=values_of(form),
-                     failed=action, reload_url=f"/partner/referrals/{referral_id}")  # fmt: skip
+        return again(
+            request,
+            "partner_referral.html",
+            session,
+            problem,
+            referral=found,
+            values=values_of(form),
+            failed=action,
+            reload_url=f"/partner/referrals/{referral_id}",
+        )
     target = "/partner" if action == "reject" else f"/partner/referrals/{referral_id}"
     return go(done_url(target, ACTIONS[action], draft=f"{action}:{referral_id}"))

@@ -31,7 +31,9 @@ async def overview(request: Request, session: Session) -> dict[str, Any]:
     )
     by_coach: dict[str, dict[str, int]] = {}
     for case in everything["items"]:
-        counts = by_coach.setdefault(case["coach_id"] or "", {"open": 0, "contact_lost": 0, "suspended": 0, "closed": 0})
+        counts = by_coach.setdefault(
+            case["coach_id"] or "", {"open": 0, "contact_lost": 0, "suspended": 0, "closed": 0}
+        )
         counts[case["status"]] = counts.get(case["status"], 0) + 1
     return {
         "total": everything["total"],
@@ -69,15 +71,28 @@ async def _coaches(request: Request, session: Session) -> list[str]:
 @router.get("/cases/{case_id}/assign")
 async def assign_form(request: Request, case_id: str, session: TeamLead) -> Response:
     case = await gateway(request).get(session, f"/api/cases/{case_id}", "prepare a reassignment")
-    return pages.render(request, "assign.html", session, case=case, values={}, problem=None, failed="",
-                        coaches=await _coaches(request, session), regions=_regions(request),
-                        offices=_offices(request))  # fmt: skip
+    return pages.render(
+        request,
+        "assign.html",
+        session,
+        case=case,
+        values={},
+        problem=None,
+        failed="",
+        coaches=await _coaches(request, session),
+        regions=_regions(request),
+        offices=_offices(request),
+    )
 
 
 @router.post("/cases/{case_id}/assign/{action}")
 async def assign(request: Request, case_id: str, action: str, session: TeamLead, form: Form) -> Response:
     if action == "transfer":
-        body = {"to_region": text(form, "to_region"), "to_office": text(form, "to_office"), "reason": text(form, "reason")}
+        body = {
+            "to_region": text(form, "to_region"),
+            "to_office": text(form, "to_office"),
+            "reason": text(form, "reason"),
+        }
         path, done = f"/api/cases/{case_id}/transfer", "transferred"
     else:
         body, path, done = {"coach_id": text(form, "coach_id")}, f"/api/cases/{case_id}/assign", "assigned"
@@ -86,9 +101,18 @@ async def assign(request: Request, case_id: str, action: str, session: TeamLead,
     )
     if problem:
         case = await gateway(request).get(session, f"/api/cases/{case_id}", "prepare a reassignment")
-        return again(request, "assign.html", session, problem, case=case, values=values_of(form), failed=action,
-                     coaches=await _coaches(request, session), regions=_regions(request),
-                     offices=_offices(request))  # fmt: skip
+        return again(
+            request,
+            "assign.html",
+            session,
+            problem,
+            case=case,
+            values=values_of(form),
+            failed=action,
+            coaches=await _coaches(request, session),
+            regions=_regions(request),
+            offices=_offices(request),
+        )
     assert answer is not None
     target = f"/cases/{case_id}" if done == "assigned" else "/team"
     return go(done_url(target, done, position=answer.get("position")))
