@@ -3,7 +3,8 @@
 One table of services, one template per kind: the manifests cannot drift apart, and a test checks
 that the committed file equals a fresh rendering (`python deploy/k8s/render.py --check`).
 Targets an existing Kafka cluster and PostgreSQL (addresses in the `icam-config` ConfigMap and
-`icam-secrets` Secret).
+`icam-secrets` Secret), and the programme's identity provider: the local OpenID provider, which lets
+anyone sign in as anyone, is for development and compose only and never rendered here.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ SERVICES = {
     "referral": (2, "256Mi"),
     "notification": (2, "256Mi"),
     "gateway": (2, "256Mi"),
+    "web": (2, "256Mi"),  # stateless: sessions are in its database, so any replica serves any request
 }
+PUBLIC_WEB_URL = "https://icam.ibz.example"
 OUT = Path(__file__).with_name("icam.yaml")
 
 
@@ -43,6 +46,19 @@ def _env(service: str) -> list[dict[str, Any]]:
             "valueFrom": {"secretKeyRef": {"name": "icam-secrets", "key": f"{service}-database-url"}},
         },
     ]
+    if service == "web":
+        env.append(
+            {
+                "name": "ICAM_OIDC_CLIENT_SECRET",
+                "valueFrom": {
+                    "secretKeyRef": {
+                        "name": "icam-secrets",
+                        "key": "web-oidc-client-secret",
+                        "optional": True,
+                    }
+                },
+            }
+        )
     if service == "notification":
         env.append(
             {
@@ -99,10 +115,15 @@ def shared_objects(tag: str) -> list[dict[str, Any]]:
         "ICAM_AUTH_JWKS": "https://login.ibz.example/realms/icam/protocol/openid-connect/certs",
         "LOG_FORMAT": "json",
         **{f"{s.upper()}_URL": f"http://icam-{s}.{NAMESPACE}.svc" for s in SERVICES},
+        # the web workspace: signs people in at the programme's identity provider, behind TLS
+        "ICAM_OIDC_ISSUER": "https://login.ibz.example/realms/icam",
+        "ICAM_OIDC_CLIENT_ID": "icam-web",
+        "ICAM_WEB_PUBLIC_URL": PUBLIC_WEB_URL,
+        "ICAM_WEB_SECURE_COOKIES": "true",
     }
     secret_keys = {
         f"{s}-database-url": f"postgresql://icam_{s}:CHANGE-ME@postgres.example/icam_{s}" for s in SERVICES
-    }
+    } | {"web-oidc-client-secret": "CHANGE-ME"}
     return [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}},
         {
