@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -129,7 +130,10 @@ def _add_security_headers(app: FastAPI, settings: WebSettings) -> None:
 
     @app.middleware("http")
     async def secure(request: Request, call_next):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
         response: Response = await call_next(request)
+        # the page's server time, gateway calls included (bench/web reads it)
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         for name, value in headers.items():
             response.headers.setdefault(name, value)
         if request.url.path.startswith("/static/") is False:

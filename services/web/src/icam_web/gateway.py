@@ -7,6 +7,7 @@ person signs in again); problems come back as `GatewayProblem` with the problem+
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Mapping
 from typing import Any, TypeVar
 
@@ -36,6 +37,11 @@ class Gateway:
     def __init__(self, client: httpx.AsyncClient, base_url: str) -> None:
         self.client = client
         self.base_url = base_url
+        # routes the gateway answered 404/405 for: not asked again for a while (API-NEEDS.md)
+        self.missing: dict[str, float] = {}
+
+    def known_missing(self, path: str) -> bool:
+        return self.missing.get(path, 0.0) > time.monotonic()
 
     async def call(
         self,
@@ -66,9 +72,27 @@ class Gateway:
     async def get(self, session: Session, path: str, purpose: str | None = None, **params: Any) -> Any:
         return (await self.call(session, "GET", path, params=params, purpose=purpose)).json()
 
+    async def get_if_offered(self, session: Session, path: str, purpose: str, **params: Any) -> Any:
+        """A list route the gateway may not offer yet: its answer, or None (remembered a while)."""
+        if self.known_missing(path):
+            return None
+        try:
+            return await self.get(session, path, purpose, **params)
+        except GatewayProblem as problem:
+            if problem.status not in (405, 501) and not (problem.status == 404 and _route_missing(problem)):
+                raise
+            self.missing[path] = time.monotonic() + MISSING_FOR
+            return None
+
     async def post(self, session: Session, path: str, body: Any) -> Any:
         answer = await self.call(session, "POST", path, body=body)
         return answer.json() if answer.content else {}
+
+
+def _route_missing(problem: GatewayProblem) -> bool:
+    """A 404 for the route itself (the gateway or service has no such path), not for a resource."""
+    detail = str(problem.problem.get("detail", "")).strip().lower()
+    return "no route" in detail or detail in ("not found", "")
 
 
 def _problem_of(answer: httpx.Response) -> dict[str, Any]:
@@ -77,6 +101,9 @@ def _problem_of(answer: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {"title": "Error", "status": answer.status_code}
     return body if isinstance(body, dict) else {"title": "Error", "detail": str(body)}
+
+
+MISSING_FOR = 60.0  # seconds before asking again whether a missing route exists now
 
 
 async def optional(read: Awaitable[T]) -> tuple[T | None, str | None]:

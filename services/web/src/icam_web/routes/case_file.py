@@ -28,46 +28,39 @@ def may_record(session: Session, case: dict[str, Any]) -> bool:
     return session.role is Role.COACH and bool(case.get("coach_id") == session.subject)
 
 
-async def invitations_of(
-    request: Request, session: Session, case_id: str, notes: list[dict[str, Any]]
-) -> Any:
-    """The case's invitations: the list route when the gateway has it, else each one the messages name."""
+async def _each(request: Request, session: Session, path: str, ids: list[str]) -> list[Any]:
     gw = gateway(request)
-    listed, why = await optional(gw.get(session, "/api/invitations", PURPOSE, case_id=case_id))
-    if listed is not None:
-        return listed.get("items", listed), None
-    ids = list(dict.fromkeys(n["invitation_id"] for n in notes if n.get("invitation_id")))
-    found = await asyncio.gather(*(optional(gw.get(session, f"/api/invitations/{i}", PURPOSE)) for i in ids))
-    items = [value for value, _ in found if value]
-    return sorted(items, key=lambda i: i.get("appointment_at") or ""), None if items or not ids else why
+    found = await asyncio.gather(*(optional(gw.get(session, f"{path}/{i}", PURPOSE)) for i in ids))
+    return [value for value, _ in found if value]
 
 
-async def referrals_of(request: Request, session: Session, case_id: str, notes: list[dict[str, Any]]) -> Any:
-    gw = gateway(request)
-    listed, _ = await optional(gw.get(session, "/api/referrals", PURPOSE, case_id=case_id))
-    if listed is not None:
-        return listed.get("items", listed), None
-    ids = list(dict.fromkeys(n["referral_id"] for n in notes if n.get("referral_id")))
-    found = await asyncio.gather(*(optional(gw.get(session, f"/api/referrals/{i}", PURPOSE)) for i in ids))
-    return [value for value, _ in found if value], "missing" if not ids else None
+def _ids(notes: list[dict[str, Any]], key: str) -> list[str]:
+    return list(dict.fromkeys(str(n[key]) for n in notes if n.get(key)))
 
 
 async def file_of(request: Request, session: Session, case_id: str) -> dict[str, Any]:
+    """Three rounds of parallel reads: the case, its timeline and the lists by case (when the gateway
+    offers them); the household's messages; then each invitation and referral they name."""
     gw = gateway(request)
     position = min_position(request)
-    case = await gw.get(session, f"/api/cases/{case_id}", PURPOSE, min_position=position)
-    # messages by household: the invitation letter goes out before the case exists
-    timeline, messages = await asyncio.gather(
+    case, timeline, listed_invitations, listed_referrals = await asyncio.gather(
+        gw.get(session, f"/api/cases/{case_id}", PURPOSE, min_position=position),
         optional(
             gw.get(session, f"/api/cases/{case_id}/timeline", PURPOSE, limit=200, min_position=position)
         ),
-        optional(
-            gw.get(session, "/api/notifications", PURPOSE, household_id=case["household_id"], limit=100)
-        ),
+        gw.get_if_offered(session, "/api/invitations", PURPOSE, case_id=case_id),
+        gw.get_if_offered(session, "/api/referrals", PURPOSE, case_id=case_id),
+    )
+    # by household: the invitation letter goes out before the case exists
+    messages = await optional(
+        gw.get(session, "/api/notifications", PURPOSE, household_id=case["household_id"], limit=100)
     )
     notes = (messages[0] or {}).get("items", [])
-    (invitations, invitations_missing), (referrals, referrals_missing) = await asyncio.gather(
-        invitations_of(request, session, case_id, notes), referrals_of(request, session, case_id, notes)
+    invitations, referrals = await asyncio.gather(
+        _listed_or_each(
+            request, session, listed_invitations, "/api/invitations", _ids(notes, "invitation_id")
+        ),
+        _listed_or_each(request, session, listed_referrals, "/api/referrals", _ids(notes, "referral_id")),
     )
     return {
         "case": case,
@@ -75,13 +68,21 @@ async def file_of(request: Request, session: Session, case_id: str) -> dict[str,
         "timeline_missing": timeline[1],
         "messages": notes,
         "messages_missing": messages[1],
-        "invitations": invitations,
-        "invitations_missing": invitations_missing,
+        "invitations": sorted(invitations, key=lambda i: i.get("appointment_at") or ""),
+        "invitations_missing": None if invitations or listed_invitations is not None else "missing",
         "referrals": referrals,
-        "referrals_missing": referrals_missing,
+        "referrals_missing": None if referrals or listed_referrals is not None else "missing",
         "may_record": may_record(session, case),
         "open": case["status"] in ("open", "contact_lost"),
     }
+
+
+async def _listed_or_each(
+    request: Request, session: Session, listed: Any, path: str, ids: list[str]
+) -> list[Any]:
+    if listed is not None:
+        return list(listed.get("items", listed) if isinstance(listed, dict) else listed)
+    return await _each(request, session, path, ids)
 
 
 @router.get("/cases/{case_id}")
