@@ -40,7 +40,7 @@ def until(visitor: Visitor, path: str, found: Callable[[Visitor], bool], timeout
 
 
 def figure(visitor: Visitor, table: str, key: str, column: int) -> int:
-    row = visitor.page.locator(f"#{table} tbody tr", has=visitor.page.locator("th", has_text=key))
+    row = visitor.page.locator(f"#{table} tbody tr", has=visitor.page.locator(f'th[data-key="{key}"]'))
     if row.count() == 0:
         return 0
     return int(row.first.locator("td").nth(column).get_attribute("data-value") or 0)
