@@ -97,9 +97,9 @@ def test_french_and_dutch_translate_the_interface_and_plurals() -> None:
     assert i18n.Language("en").gettext("Caseload") == "Caseload"
 
 
-def test_every_message_of_the_interface_is_translated_in_french_and_dutch() -> None:
+def test_every_message_of_the_interface_is_translated_in_french_dutch_and_german() -> None:
     singles, plurals = catalog.messages()
-    for language in ("fr", "nl"):
+    for language in ("fr", "nl", "de"):
         translations = i18n.translations(language)
         untranslated = [m for m in singles if translations.gettext(m) == m and not _same_in(language, m)]
         assert not untranslated, (
