@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from icam_platform.journeys import Gateway, coach, household, open_case_of, send_invitation, soon
+from icam_platform.journeys import Gateway, coach, household, just_now, open_case_of, send_invitation, soon
 from icam_testing.browser import Visitor, off_thread
 from icam_testing.platform_under_test import PlatformUnderTest
 
@@ -98,3 +98,45 @@ async def expire_sessions(database_url: str, subject: str) -> None:
         )
     finally:
         await conn.close()
+
+
+def test_a_conflicting_change_is_shown_and_the_outcome_form_offers_to_reload(
+    visitors: Callable[..., Visitor], platform_under_test: PlatformUnderTest
+) -> None:
+    coach_id = "demo-coach-brussels-2"
+    case = brussels_case(platform_under_test, coach_id, f"Sample{uuid.uuid4().hex[:6]}")
+    me = visitors(coach_id)
+    form = f"/cases/{case['case_id']}/outcome"
+    me.sign_in(form)
+    me.choose_language("en")
+    me.page.check('input[name=outcome][value="return_refused"]')
+    me.page.fill("textarea[name=rationale]", "No ground for a stay application.")
+    me.page.fill("textarea[name=communicated]", "Consequences explained.")
+    me.page.check('input[name=consequences_explained][value="yes"]')
+    off_thread(interview_elsewhere(platform_under_test, coach_id, case))  # a colleague's tab, meanwhile
+
+    me.page.locator(f'form[method=post][action="{form}"] button[type=submit]').click()
+    assert "Someone else changed this case" in me.text()
+    assert "Intake interview #1 held" in me.text()  # what changed, from the timeline
+    assert me.page.input_value("textarea[name=rationale]") == "No ground for a stay application."
+    me.seen("access 04 outcome refused after a conflicting change (en)")
+    me.page.locator(
+        f'form[method=post][action="{form}"] button[type=submit]'
+    ).click()  # now on the fresh case
+    me.page.wait_for_url("**done=outcome**")
+
+
+async def interview_elsewhere(platform: PlatformUnderTest, coach_id: str, case: dict[str, Any]) -> None:
+    gw = Gateway(platform.gateway_url, platform.issuer.mint)
+    try:
+        found = await gw.get(coach(coach_id, "brussels"), f"/api/cases/{case['case_id']}")
+        body = {
+            "occurred_at": just_now(),
+            "kind": "intake",
+            "language": "fr",
+            "attendees": [found["members"][0]["person_id"]],
+            "interpreter_present": False,
+        }
+        await gw.post(coach(coach_id, "brussels"), f"/api/cases/{case['case_id']}/interviews", body)
+    finally:
+        await gw.aclose()

@@ -111,10 +111,25 @@ def _partners(request: Request) -> list[tuple[str, str]]:
 @router.get("/cases/{case_id}/outcome")
 async def outcome_form(request: Request, case_id: str, session: Coaching) -> Response:
     case = await case_of(request, session, case_id)
-    values = {"communicated_in": case["language"], "expected_version": case["version"]}
+    values = {
+        "communicated_in": case["language"],
+        "expected_version": case["version"],
+        "opened_at": datetime.now(UTC).isoformat(),
+    }
     return pages.render(
         request, "outcome.html", session, case=case, values=values, partners=_partners(request), problem=None
     )
+
+
+async def changes_since(request: Request, session: Session, case_id: str, since: str | None) -> list[Any]:
+    """What was recorded on the case after the form was opened: what a 409 shows."""
+    if not since:
+        return []
+    page = await gateway(request).get(
+        session, f"/api/cases/{case_id}/timeline", "show what changed", limit=200
+    )
+    moment = datetime.fromisoformat(since)
+    return [e for e in page["items"] if datetime.fromisoformat(e["recorded_at"]) > moment]
 
 
 @router.post("/cases/{case_id}/outcome")
@@ -124,16 +139,22 @@ async def decide_outcome(request: Request, case_id: str, session: Coaching, form
     )
     if problem:
         case = await case_of(request, session, case_id)
-        values = values_of(form) | ({"expected_version": case["version"]} if problem.conflict else {})
+        changes = (
+            await changes_since(request, session, case_id, text(form, "opened_at"))
+            if problem.conflict
+            else []
+        )
+        fresh = {"expected_version": case["version"], "opened_at": datetime.now(UTC).isoformat()}
         return again(
             request,
             "outcome.html",
             session,
             problem,
             case=case,
-            values=values,
+            values=values_of(form) | (fresh if problem.conflict else {}),
             partners=_partners(request),
             reload_url=f"/cases/{case_id}",
+            changes=changes,
         )
     assert answer is not None
     return go(

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from babel.dates import get_day_names
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -48,8 +49,10 @@ async def planning(request: Request, session: Session, day: str | None) -> dict[
             day=chosen.isoformat(),
         )
     )
+    names = get_day_names("wide", locale=lang.locale)
     return {
         "hints": hints,
+        "working_days": ", ".join(names[d] for d in hints.days),
         "earliest_postal": hints.earliest(now, postal=True),
         "earliest_electronic": hints.earliest(now, postal=False),
         "holidays": hints.holidays_ahead(now.astimezone().date(), 90, lang.code),
