@@ -140,3 +140,25 @@ async def interview_elsewhere(platform: PlatformUnderTest, coach_id: str, case: 
         await gw.post(coach(coach_id, "brussels"), f"/api/cases/{case['case_id']}/interviews", body)
     finally:
         await gw.aclose()
+
+
+def test_a_walk_in_visit_is_registered_at_the_desk_and_opens_a_case(visitors: Callable[..., Visitor]) -> None:
+    desk = visitors("demo-coach-liege-2")
+    desk.sign_in("/desk")
+    reference = f"OE{uuid.uuid4().hex[:6].upper()}"
+    desk.page.fill("input[name=person_id]", reference)
+    desk.page.fill("input[name=given_name]", "Kim")
+    desk.page.fill("input[name=family_name]", "Beispiel")
+    desk.page.select_option("select[name=preferred_language]", "de")
+    desk.page.check('input[name=outcome][value="interview_on_the_spot"]')
+    desk.page.locator('form[method=post][action$="/visits"] button[type=submit]').click()
+    desk.page.wait_for_url("**done=visit**")
+    assert desk.page.locator("#visits tbody tr").count() >= 1
+    desk.seen("access 05 walk-in visit registered (fr)")
+    deadline = 40
+    while desk.page.locator('#visits a[href^="/cases/"]').count() == 0 and deadline:
+        desk.page.wait_for_timeout(1000)
+        desk.visit("/desk")
+        deadline -= 1
+    desk.page.locator('#visits a[href^="/cases/"]').first.click()
+    assert reference in desk.text()  # the visitor's case, ready for the interview on the spot
