@@ -7,7 +7,8 @@ and the web as processes, the e2e suite's fast settings), seeds `--journeys` hou
 gateway (each invited by one of the 15 demo coaches across the five regions; a tenth of them also
 interviewed, and half of those given an outcome), signs a coach, a team lead and an ops viewer in
 through the provider like a browser would, then times the pages: the caseload (first page, and
-filtered), the case file, the agenda, the region overview, the dashboard.
+filtered), the case file (opened from the caseload's link, which names the household, and opened
+directly by its address), the agenda, the region overview, the dashboard.
 
 Reports p50 / p95 / max of the web's own `Server-Timing` (server time, the gateway and services
 included) and of the wall time seen by the client, against the targets: caseload and case file
@@ -37,7 +38,13 @@ from icam_platform import journeys as j
 from icam_testing import servers
 from icam_testing.platform_under_test import PlatformUnderTest, running_platform
 
-TARGETS_MS = {"caseload": 300, "caseload filtered": 300, "case file": 300, "dashboard": 1000}
+TARGETS_MS = {
+    "caseload": 300,
+    "caseload filtered": 300,
+    "case file": 300,
+    "case file direct": 300,
+    "dashboard": 1000,
+}
 COACHES = [m.principal for m in staff.directory() if m.principal.role.value == "coach"]
 
 
@@ -66,7 +73,8 @@ async def seed(platform: PlatformUnderTest, journeys: int, concurrency: int) -> 
     cases = await _cases(gw)
     chosen = random.Random(7).sample(cases, min(len(cases), max(1, journeys // 10)))
 
-    async def work(index: int, coach: Any, case_id: str) -> None:
+    async def work(index: int, coach: Any, link: str) -> None:
+        case_id = link.split("?")[0]
         async with gate:
             case = await gw.get(coach, f"/api/cases/{case_id}")
             await gw.post(
@@ -117,7 +125,7 @@ async def _cases(gw: j.Gateway) -> list[tuple[Any, str]]:
         offset = 0
         while True:
             page = await gw.get(coach, "/api/caseload", coach=coach.subject, limit=200, offset=offset)
-            found += [(coach, item["case_id"]) for item in page["items"]]
+            found += [(coach, f"{item['case_id']}?h={item['household_id']}") for item in page["items"]]
             offset += len(page["items"])
             if not page["items"] or offset >= page["total"]:
                 break
@@ -192,6 +200,9 @@ def run(platform: PlatformUnderTest, args: argparse.Namespace) -> dict[str, Any]
     )
     report["caseload filtered"] = measure(
         "caseload filtered", lambda i: timed(as_coach, f"{web}/cases?scope=region&status=open&due=week"), n
+    )
+    report["case file direct"] = measure(
+        "case file direct", lambda i: timed(as_coach, f"{web}/cases/{mine[i % len(mine)].split('?')[0]}"), n
     )
     report["case file"] = measure(
         "case file", lambda i: timed(as_coach, f"{web}/cases/{mine[i % len(mine)]}"), n

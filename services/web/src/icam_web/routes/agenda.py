@@ -35,22 +35,19 @@ def desks_of(request: Request, region: str | None, day: date) -> list[Any]:
 
 
 async def agenda_of(request: Request, session: Session, day: date) -> dict[str, Any]:
+    """One round of parallel reads: the coach's slots, each office's agenda, each desk's visits and the
+    caseload that links rows to case files."""
     gw = gateway(request)
     offices = request.app.state.reference.offices_in(session.region or "")
-    mine, *office_pages = await asyncio.gather(
-        optional(gw.get(session, f"/api/agenda/coaches/{session.subject}", PURPOSE, day=day.isoformat())),
-        *(
-            optional(gw.get(session, f"/api/agenda/offices/{o.code}", PURPOSE, day=day.isoformat()))
-            for o in offices
-        ),
-    )
     desks = desks_of(request, session.region, day)
-    visits = await asyncio.gather(
-        *(
-            optional(gw.get(session, f"/api/desks/{d.code}/visits", PURPOSE, day=day.isoformat()))
-            for d in desks
-        )
+    on = day.isoformat()
+    mine, cases, *rest = await asyncio.gather(
+        optional(gw.get(session, f"/api/agenda/coaches/{session.subject}", PURPOSE, day=on)),
+        cases_by_household(request, session, coach=session.subject),
+        *(optional(gw.get(session, f"/api/agenda/offices/{o.code}", PURPOSE, day=on)) for o in offices),
+        *(optional(gw.get(session, f"/api/desks/{d.code}/visits", PURPOSE, day=on)) for d in desks),
     )
+    office_pages, visits = rest[: len(offices)], rest[len(offices) :]
     return {
         "day": day,
         "previous": day - timedelta(days=1),
@@ -61,7 +58,7 @@ async def agenda_of(request: Request, session: Session, day: date) -> dict[str, 
             (o, (p[0] or {}).get("items", []), p[1]) for o, p in zip(offices, office_pages, strict=True)
         ],
         "desks": [(d, (v[0] or {}).get("total", 0)) for d, v in zip(desks, visits, strict=True)],
-        "cases": await cases_by_household(request, session, coach=session.subject),
+        "cases": cases,
     }
 
 

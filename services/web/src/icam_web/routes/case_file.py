@@ -39,22 +39,24 @@ def _ids(notes: list[dict[str, Any]], key: str) -> list[str]:
 
 
 async def file_of(request: Request, session: Session, case_id: str) -> dict[str, Any]:
-    """Three rounds of parallel reads: the case, its timeline and the lists by case (when the gateway
-    offers them); the household's messages; then each invitation and referral they name."""
+    """Parallel reads in at most three rounds: the case, its timeline, the lists by case (when the
+    gateway offers them) and — when the link named the household (`?h=`) — its messages; else the
+    messages once the case names its household; then each invitation and referral they name."""
     gw = gateway(request)
     position = min_position(request)
-    case, timeline, listed_invitations, listed_referrals = await asyncio.gather(
+    hint = request.query_params.get("h")
+    case, timeline, listed_invitations, listed_referrals, early = await asyncio.gather(
         gw.get(session, f"/api/cases/{case_id}", PURPOSE, min_position=position),
         optional(
             gw.get(session, f"/api/cases/{case_id}/timeline", PURPOSE, limit=200, min_position=position)
         ),
         gw.get_if_offered(session, "/api/invitations", PURPOSE, case_id=case_id),
         gw.get_if_offered(session, "/api/referrals", PURPOSE, case_id=case_id),
+        messages_of(request, session, hint) if hint else _nothing(),
     )
     # by household: the invitation letter goes out before the case exists
-    messages = await optional(
-        gw.get(session, "/api/notifications", PURPOSE, household_id=case["household_id"], limit=100)
-    )
+    same = hint == str(case["household_id"])
+    messages = early if same else await messages_of(request, session, str(case["household_id"]))
     notes = (messages[0] or {}).get("items", [])
     invitations, referrals = await asyncio.gather(
         _listed_or_each(
@@ -75,6 +77,15 @@ async def file_of(request: Request, session: Session, case_id: str) -> dict[str,
         "may_record": may_record(session, case),
         "open": case["status"] in ("open", "contact_lost"),
     }
+
+
+async def messages_of(request: Request, session: Session, household_id: str) -> tuple[Any, str | None]:
+    path = "/api/notifications"
+    return await optional(gateway(request).get(session, path, PURPOSE, household_id=household_id, limit=100))
+
+
+async def _nothing() -> tuple[Any, str | None]:
+    return None, None
 
 
 async def _listed_or_each(
