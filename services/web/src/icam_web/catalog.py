@@ -14,6 +14,7 @@ from babel.messages.pofile import read_po, write_po
 from icam_web import actions, pages, problems
 from icam_web.i18n import LANGUAGES, LOCALE_DIR
 from icam_web.labels import LABELS
+from icam_web.routes import case_actions
 
 HERE = Path(__file__).parent
 STRING = r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\''
@@ -41,6 +42,7 @@ def messages() -> tuple[list[str], list[tuple[str, str]]]:
         singles.update(dict.fromkeys(kind.values()))
     singles.update(dict.fromkeys(text for menu in pages.MENUS.values() for _, text in menu))
     singles.update(dict.fromkeys(actions.DONE.values()))
+    singles.update(dict.fromkeys(case_actions.TOPICS))
     singles.update(dict.fromkeys(problems._VALIDATION.values()))
     return list(singles), list(plurals)
 
