@@ -30,6 +30,7 @@ class Service:
     name: str
     port: int
     app: str  # "module:factory" for uvicorn --factory
+    database: bool = True  # whether it gets a database of its own (icam_<name>)
 
     @property
     def module(self) -> str:
@@ -49,13 +50,15 @@ SERVICES = (
     Service("referral", 8103, "icam_referral.app:create_app"),
     Service("notification", 8104, "icam_notification.app:create_app"),
     Service("gateway", 8100, "icam_gateway.app:create_app"),
+    Service("oidc", 8106, "icam_auth.oidc_provider:create_app", database=False),
+    Service("web", 8105, "icam_web.app:create_app"),
 )
 
 
 def services(port_offset: int | None = None) -> tuple[Service, ...]:
     """The platform's processes; `ICAM_PORT_OFFSET` moves all ports (a second platform beside one)."""
     offset = int(os.environ.get("ICAM_PORT_OFFSET", "0")) if port_offset is None else port_offset
-    return tuple(Service(s.name, s.port + offset, s.app) for s in SERVICES)
+    return tuple(Service(s.name, s.port + offset, s.app, s.database) for s in SERVICES)
 
 
 def _port_offset() -> int:
@@ -88,11 +91,11 @@ def _environment(
     env = dict(os.environ)
     for other in peers:
         env.setdefault(f"{other.name.upper()}_URL", other.url)
+    database = os.environ.get(f"{service.name.upper()}_DATABASE_URL") or endpoints.database_for(service.name)
     env.update(
         {
             "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
-            "DATABASE_URL": os.environ.get(f"{service.name.upper()}_DATABASE_URL")
-            or endpoints.database_for(service.name),
+            "DATABASE_URL": database if service.database else "",
             "ICAM_SERVICE_NAME": service.name,
             "ICAM_HOME": str(settings.home),
             "LOG_FORMAT": "json",
@@ -193,11 +196,15 @@ def up(args: argparse.Namespace) -> int:
         api = f"http://127.0.0.1:{mailbox.HTTP_PORT + _port_offset()}/docs"
         print(f"Mailbox      uv run icam mail   (API: {api})")
     failed = [n for n, state in report.items() if not state.startswith("healthy")]
+    code = 1 if failed else 0
     if getattr(args, "demo", False) and gateway and not failed:
         from icam_platform.demo import run_demo  # imported late: only `--demo` needs the journeys
 
-        return run_demo(gateway.url, local_issuer(settings).mint)
-    return 1 if failed else 0
+        code = run_demo(gateway.url, local_issuer(settings).mint)
+    web = next((s for s in available if s.name == "web"), None)
+    if web:  # last, so that it is the line a person sees
+        print(f"Web          {web.url}   (sign in as any made-up staff member of the local provider)")
+    return code
 
 
 def down(args: argparse.Namespace) -> int:
