@@ -118,7 +118,9 @@ def _env(c: Component) -> list[dict[str, Any]]:
     if "sms_provider" in c.external:
         env.append({"name": "SMS_PROVIDER_TOKEN", "valueFrom": _secret("sms-provider-token", optional=True)})
     if c.name == "web":
-        env.append({"name": "ICAM_OIDC_CLIENT_SECRET", "valueFrom": _secret("web-oidc-client-secret", optional=True)})
+        env.append(
+            {"name": "ICAM_OIDC_CLIENT_SECRET", "valueFrom": _secret("web-oidc-client-secret", optional=True)}
+        )
     return env
 
 

@@ -82,7 +82,8 @@ async def test_every_row_is_an_operation_of_its_service_and_every_operation_a_ro
     platform_under_test: PlatformUnderTest,
 ) -> None:
     async with httpx.AsyncClient(timeout=10) as client:
-        for service in platform_under_test.services:
+        owners = {r.service for r in ROUTES}
+        for service in (s for s in platform_under_test.services if s.name in owners):
             document = (await client.get(f"{service.url}/openapi.json")).json()
             declared = {
                 (method.upper(), path)
@@ -135,7 +136,16 @@ async def test_every_read_of_personal_data_through_the_gateway_is_audited(
         "/api/appointment-requests",
         {"entry_channel": "helpline_phone", "language": "fr", "members": home.members},
     )
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    document = await gateway.client.post(
+        f"{gateway.base_url}/api/cases/{case['case_id']}/documents",
+        params={"kind": "signed_consent"},
+        content=pdf,
+        headers={"authorization": f"Bearer {gateway.tokens(me)}", "content-type": "application/pdf"},
+    )
+    link = await gateway.post(me, f"/api/cases/{case['case_id']}/documents/{document.json()['id']}/link", {})
     ids = {
+        "document_id": document.json()["id"],
         "case_id": case["case_id"],
         "invitation_id": sent["stream_id"],
         "request_id": request["stream_id"],
@@ -143,7 +153,8 @@ async def test_every_read_of_personal_data_through_the_gateway_is_audited(
         "notification_id": letter,
     }
     today = datetime.now(UTC).date().isoformat()
-    params = {"day": today, "case_id": case["case_id"], "household_id": home.household_id}
+    token = link["url"].split("token=")[1]
+    params = {"day": today, "case_id": case["case_id"], "household_id": home.household_id, "token": token}
     readers = {Role.RETURN_PARTNER: fedasil, Role.COACH: me}
 
     for route in (r for r in ROUTES if r.personal_data):
