@@ -71,6 +71,27 @@ async def test_an_interview_is_recorded_and_the_caseload_shows_it_at_once(case_a
     assert row["interviews_held"] == 1 and row["version"] == 4 and row["minors"] == 1
 
 
+async def test_a_coach_finds_a_case_by_a_members_name_and_sees_who_is_in_it(case_app):
+    case_id = await open_case(case_app)
+    headers = case_app.headers()
+    async with case_app.service.pool.acquire() as conn:
+        position = await conn.fetchval("select max(global_position) from events")
+    found = await case_app.client.get(
+        "/caseload", params={"q": "YASM", "min_position": position}, headers=headers
+    )
+    assert str(case_id) in [i["case_id"] for i in found.json()["items"]]
+    by_reference = await case_app.client.get("/caseload", params={"q": CHILD}, headers=headers)
+    assert str(case_id) in [i["case_id"] for i in by_reference.json()["items"]]
+    nobody = await case_app.client.get("/caseload", params={"q": "zz-no-such-name"}, headers=headers)
+    assert str(case_id) not in [i["case_id"] for i in nobody.json()["items"]]
+    members = (await case_app.client.get(f"/cases/{case_id}", headers=headers)).json()["members"]
+    assert [m["given_name"] for m in members] == ["Amina", "Yasmine"]
+    admin = case_app.headers(role="admin", subject="admin-1", region=None)
+    seen_by_admin = (await case_app.client.get(f"/cases/{case_id}", headers=admin)).json()["members"]
+    assert [m["given_name"] for m in seen_by_admin] == [None, None]
+    assert [m["person_id"] for m in seen_by_admin] == [ADULT, CHILD]
+
+
 async def test_the_full_trajectory_with_a_revision_keeps_both_decisions(case_app):
     case_id = await open_case(case_app)
     headers = case_app.headers()

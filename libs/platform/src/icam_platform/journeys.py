@@ -199,7 +199,7 @@ async def open_case_of(
     """The household's case once the case service has opened it (from the invitation's event)."""
 
     async def probe() -> dict[str, Any] | None:
-        page = await gw.get(by, "/api/caseload", region=by.region, limit=200)
+        page = await gw.get(by, "/api/caseload", region=by.region, q=home.adult_id, limit=200)
         return next((item for item in page["items"] if item["household_id"] == home.household_id), None)
 
     return await eventually(probe, timeout=timeout, what=f"case of household {home.household_id}")

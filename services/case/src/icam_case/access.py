@@ -53,6 +53,12 @@ def sees_vulnerability_details(principal: Principal, case: Case) -> bool:
     return principal.role is Role.TEAM_LEAD and principal.works_in(case.region)
 
 
+def sees_identity(principal: Principal, case: Case) -> bool:
+    """Names, birth dates and languages of the members: whoever coaches the case's region (the
+    region's coaches and team lead); admins see dossier references only."""
+    return principal.role in (Role.COACH, Role.TEAM_LEAD) and principal.works_in(case.region)
+
+
 def sees_vulnerability_categories(principal: Principal, case: Case) -> bool:
     """Categories (not details): anyone of the case's region coaching it; admins see none."""
     return principal.role in (Role.COACH, Role.TEAM_LEAD) and principal.works_in(case.region)

@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Final
 from uuid import UUID
 
+from anyascii import anyascii
+
 from icam_case.config import MIGRATIONS
 from icam_case.domain import CASE, Case
 from icam_case.domain.tasks import TaskPolicy, open_tasks
@@ -56,18 +58,30 @@ async def case_at(conn: Connection, reader: EventStore, event: RecordedEvent) ->
 _UPSERT_CASELOAD: Final = """
 insert into caseload (case_id, household_id, region, office, coach_id, status, entry_channel, language,
     opened_at, last_interview_at, next_interview_due, interviews_held, outcome, flags, adults, minors,
-    version, last_position, updated_at)
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, now())
+    version, last_position, search, updated_at)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, now())
 on conflict (case_id) do update set
     region = excluded.region, office = excluded.office, coach_id = excluded.coach_id,
     status = excluded.status, last_interview_at = excluded.last_interview_at,
     next_interview_due = excluded.next_interview_due, interviews_held = excluded.interviews_held,
     outcome = excluded.outcome, flags = excluded.flags, version = excluded.version,
-    last_position = excluded.last_position, updated_at = now()
+    last_position = excluded.last_position, search = excluded.search, updated_at = now()
 where caseload.version < excluded.version
 """
 
 _MONTH: Final = "date_trunc('month', $1::timestamptz at time zone 'Europe/Brussels')::date"
+
+
+def search_text(case: Case) -> str:
+    """What the caseload is searched by: every member's reference and names, in lowercase Latin."""
+    words = []
+    for member in case.members:
+        who = member.identity
+        words += [
+            member.person_id.lower(),
+            *(anyascii(n).lower() for n in (who.given_name, who.family_name) if who and n),
+        ]
+    return " ".join(words)
 
 
 class CaseloadProjection:
@@ -76,7 +90,9 @@ class CaseloadProjection:
     name: str = "case_caseload"
     tables: Sequence[str] = ("caseload",)
     event_types: Collection[str] = frozenset(cls.event_type for cls in events_on(CASE_EVENTS))
-    schema_sql: str = (MIGRATIONS / "0002_caseload.sql").read_text()
+    schema_sql: str = (MIGRATIONS / "0002_caseload.sql").read_text() + (
+        MIGRATIONS / "0006_caseload_search.sql"
+    ).read_text()
 
     def __init__(self, topic: str) -> None:
         self._reader = EventStore(topic, upcaster=ContractUpcaster())
@@ -108,6 +124,7 @@ class CaseloadProjection:
             minors,
             case.version,
             event.global_position,
+            search_text(case),
         )
 
 

@@ -7,8 +7,10 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from anyascii import anyascii
+
 from icam_auth import Principal
-from icam_case.access import sees_vulnerability_categories, sees_vulnerability_details
+from icam_case.access import sees_identity, sees_vulnerability_categories, sees_vulnerability_details
 from icam_case.domain import Case
 from icam_case.domain.state import Decision, DossierElement, Interview, Member
 from icam_case.schemas import CaseloadItem, CaseView, CoachWorkload, Page, StatsRow, TaskItem, TimelineEntry
@@ -34,7 +36,9 @@ def case_view(case: Case, principal: Principal, as_of: datetime | None) -> CaseV
         entry_channel=case.entry_channel.value if case.entry_channel else None,
         language=case.language.value,
         opened_at=case.opened_at,
-        members=[_member(m, categories, details) for m in case.members],
+        members=[
+            _member(m, categories, details, identity=sees_identity(principal, case)) for m in case.members
+        ],
         interviews_held=case.interviews_held,
         interviews=[_interview(i, details) for i in case.interviews],
         last_interview_at=case.last_interview_at,
@@ -53,7 +57,7 @@ def case_view(case: Case, principal: Principal, as_of: datetime | None) -> CaseV
     )
 
 
-def _member(member: Member, categories: bool, details: bool) -> dict[str, Any]:
+def _member(member: Member, categories: bool, details: bool, identity: bool) -> dict[str, Any]:
     flags = [
         {
             "categories": [c.value for c in v.categories] if categories else None,
@@ -62,10 +66,15 @@ def _member(member: Member, categories: bool, details: bool) -> dict[str, Any]:
         }
         for v in member.vulnerabilities
     ]
+    known = member.identity if identity else None
     return {
         "person_id": member.person_id,
         "role": member.role.value,
         "left": member.left,
+        "given_name": known.given_name if known else None,
+        "family_name": known.family_name if known else None,
+        "birth_date": known.birth_date.isoformat() if known and known.birth_date else None,
+        "preferred_language": known.preferred_language.value if known and known.preferred_language else None,
         "vulnerabilities": flags if categories else [],
     }
 
@@ -126,21 +135,25 @@ async def caseload(
     flag: str | None,
     limit: int,
     offset: int,
+    q: str | None = None,
 ) -> Page[CaseloadItem]:
-    """Cases matching every filter given, soonest interview first, then oldest."""
+    """Cases matching every filter given, soonest interview first, then oldest; `q` finds a member
+    by dossier reference or name (any script: compared in lowercase Latin letters)."""
     where = """($1::text is null or region = $1) and ($2::text is null or coach_id = $2)
         and ($3::text is null or status = $3) and ($4::timestamptz is null or next_interview_due <= $4)
-        and ($5::text is null or $5 = any(flags))"""
-    args = (region, coach, status, due_before, flag)
+        and ($5::text is null or $5 = any(flags))
+        and ($6::text is null or strpos(search, $6) > 0 or case_id::text = $6)"""
+    wanted = anyascii(q).lower().strip() if q else None
+    args = (region, coach, status, due_before, flag, wanted or None)
     total = await conn.fetchval(f"select count(*) from caseload where {where}", *args)
     rows = await conn.fetch(
         f"""select * from caseload where {where}
-            order by next_interview_due asc nulls last, opened_at, case_id limit $6 offset $7""",
+            order by next_interview_due asc nulls last, opened_at, case_id limit $7 offset $8""",
         *args,
         limit,
         offset,
     )
-    items = [CaseloadItem.model_validate({**dict(r), "flags": list(r["flags"])}) for r in rows]
+    items = [CaseloadItem.model_validate({**dict(r), "flags": list(r["flags"])}) for r in rows]  # no search
     return Page[CaseloadItem](items=items, limit=limit, offset=offset, total=int(total))
 
 

@@ -54,6 +54,7 @@ from icam_contracts.events.decisions import (
     TrajectoryResumed,
     TrajectorySuspended,
 )
+from icam_contracts.personal_data import PersonalData
 from icam_kernel.decider import Aggregate
 
 
@@ -83,6 +84,7 @@ class Member:
     role: MemberRole
     vulnerabilities: tuple[Vulnerability, ...] = ()
     left: bool = False
+    identity: PersonalData | None = None  # names, birth date, language: need-to-know (access.py)
 
 
 @dataclass(frozen=True)
@@ -241,7 +243,8 @@ def _apply(event: Event, case: Case, at: datetime) -> Case:
 @_apply.register
 def _opened(event: CaseOpened, case: Case, at: datetime) -> Case:
     members = tuple(
-        Member(m.person_id, MemberRole.MINOR if m.is_minor else MemberRole.ADULT) for m in event.members
+        Member(m.person_id, MemberRole.MINOR if m.is_minor else MemberRole.ADULT, identity=m)
+        for m in event.members
     )
     return replace(
         case,
@@ -396,7 +399,7 @@ def _proposal_rejected(event: OutcomeProposalRejected, case: Case, at: datetime)
 @_apply.register
 def _member_added(event: HouseholdMemberAdded, case: Case, at: datetime) -> Case:
     role = MemberRole.MINOR if event.member.is_minor else MemberRole.ADULT
-    return replace(case, members=(*case.members, Member(event.member.person_id, role)))
+    return replace(case, members=(*case.members, Member(event.member.person_id, role, identity=event.member)))
 
 
 @_apply.register

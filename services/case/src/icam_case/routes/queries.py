@@ -78,6 +78,9 @@ async def get_caseload(
     status: Annotated[str | None, Query(pattern="^(open|contact_lost|suspended|closed)$")] = None,
     due_before: Annotated[Moment | None, Query(description="Next interview due at or before.")] = None,
     flag: Annotated[str | None, Query(max_length=50, examples=["vulnerable"])] = None,
+    q: Annotated[
+        str | None, Query(min_length=2, max_length=100, description="A name or dossier reference.")
+    ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
     min_position: MinPosition = None,
@@ -92,6 +95,7 @@ async def get_caseload(
             status=status,
             due_before=due_before,
             flag=flag,
+            q=q,
             limit=limit,
             offset=offset,
         )
