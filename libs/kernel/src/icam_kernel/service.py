@@ -115,6 +115,7 @@ class ServiceRuntime:
     timers: dict[str, TimerHandler] = field(default_factory=dict)
     timer_retry_delay: timedelta = timedelta(seconds=30)
     clock: Clock | None = None
+    seals_personal_data: bool = True  # False for the key custodian itself (it keeps no personal data)
     broker: KafkaBroker = field(init=False)
     application: Application = field(init=False)
     pool: asyncpg.Pool | None = field(init=False, default=None)
@@ -200,7 +201,7 @@ class ServiceRuntime:
         configure_logging()
         if (vault := vault_of(self.settings)) is not None:
             sealing.install(vault)
-        elif self.store.vault is None:
+        elif self.store.vault is None and self.seals_personal_data:
             log.warning("personal_data_in_clear", service=self.name, reason="ICAM_KEYRING_URL is not set")
         self.pool = await asyncpg.create_pool(
             self.settings.database_url, min_size=2, max_size=self.settings.pool_size
