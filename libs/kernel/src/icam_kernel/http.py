@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from icam_kernel.errors import DomainError, StaleReadModel
+from icam_kernel.keyring import KeyringUnavailable
 from icam_kernel.problems import HTTP_KINDS
 from icam_kernel.store import WrongExpectedVersion
 
@@ -139,6 +140,17 @@ async def _stale(_: Request, error: Exception) -> Response:
     )
 
 
+async def _no_keys(_: Request, error: Exception) -> Response:
+    """Nothing personal is stored in clear or shown sealed when keys cannot be had: retry later."""
+    return problem(
+        503,
+        "Key custodian unavailable",
+        "personal data cannot be sealed or opened right now",
+        kind="key-custodian-unavailable",
+        headers={"Retry-After": "2"},
+    )
+
+
 async def _http_error(_: Request, error: Exception) -> Response:
     """401/403 from authentication and authorisation, unknown routes and methods."""
     assert isinstance(error, StarletteHTTPException)
@@ -154,6 +166,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(WrongExpectedVersion, _wrong_version)
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(StaleReadModel, _stale)
+    app.add_exception_handler(KeyringUnavailable, _no_keys)
 
 
 def health_router(checks: Mapping[str, HealthCheck], timeout: float = 2.0) -> APIRouter:
