@@ -6,6 +6,7 @@ the service logs — and none is found in clear, while a person of another house
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import re
@@ -19,6 +20,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from anyascii import anyascii
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from icam_auth import Principal, Role
 from icam_platform.journeys import (
@@ -101,6 +103,10 @@ async def test_an_erased_person_is_found_in_clear_nowhere_and_the_receipt_names_
     assert {"invitation.people", "referral.households", "notification.recipients"} <= {
         hit.split(":")[0] for hit in before
     }, "the scan must see the person in the read models before the erasure"
+    export = await gateway.get(DPO, f"/api/subjects/{target.adult_id}")
+    assert {s for s, held in export["services"].items() if "Zhyldyz" in json.dumps(held)} >= SERVICES
+    letter = await gateway.call(DPO, "GET", f"/api/subjects/{target.adult_id}", params={"format": "pdf"})
+    assert letter.headers["content-type"] == "application/pdf" and letter.content.startswith(b"%PDF")
     statistics = [await gateway.get(OPERATIONS, f"/api/stats/{s}") for s in ("funnel", "outcomes")]
 
     order = {"person_id": target.adult_id, "legal_basis": "purpose_ended"}
@@ -156,10 +162,23 @@ async def test_a_subscriber_without_a_grant_reads_every_field_but_the_personal_o
         REGISTRY, "POST", "/api/keys/release", json={"key_ids": key_ids}, purpose="t"
     )
     assert granted.status_code == 200 and all(k["secret"] for k in granted.json()["keys"])
+    secrets = {k["key_id"]: base64.b64decode(k["secret"]) for k in granted.json()["keys"]}
+    assert opened(data["members"][0]["sealed"], secrets)["given_name"] == "Zhyldyz Зульфия"  # the guide's way
     log = await gateway.get(AUDITOR, "/api/keys/access", caller=STRANGER.subject)
     assert [(r["operation"], r["granted"], r["keys"]) for r in log[:1]] == [("release", False, len(key_ids))]
     log = await gateway.get(AUDITOR, "/api/keys/access", caller=REGISTRY.subject)
     assert [(r["operation"], r["granted"], r["keys"]) for r in log[:1]] == [("release", True, len(key_ids))]
+
+
+def opened(value: str, secrets: dict[str, bytes]) -> Any:
+    """As the subscriber's guide (contracts/README.md) opens a sealed value."""
+    key_id, nonce, ciphertext = value.removeprefix("sealed:v1:").split(":")
+    plain = AESGCM(secrets[key_id]).decrypt(_b64(nonce), _b64(ciphertext), uuid.UUID(key_id).bytes)
+    return json.loads(plain)
+
+
+def _b64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 async def letters_sent(gateway: Gateway, me: Principal, case_id: str) -> None:
