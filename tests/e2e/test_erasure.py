@@ -106,7 +106,8 @@ async def test_an_erased_person_is_found_in_clear_nowhere_and_the_receipt_names_
     export = await gateway.get(DPO, f"/api/subjects/{target.adult_id}")
     assert {s for s, held in export["services"].items() if "Zhyldyz" in json.dumps(held)} >= SERVICES
     letter = await gateway.call(DPO, "GET", f"/api/subjects/{target.adult_id}", params={"format": "pdf"})
-    assert letter.headers["content-type"] == "application/pdf" and letter.content.startswith(b"%PDF")
+    assert letter.headers["content-type"] == "application/pdf", letter.text
+    assert letter.content.startswith(b"%PDF")
     statistics = [await gateway.get(OPERATIONS, f"/api/stats/{s}") for s in ("funnel", "outcomes")]
 
     order = {"person_id": target.adult_id, "legal_basis": "purpose_ended"}

@@ -90,15 +90,18 @@ def known(document: dict[str, Any]) -> bool:
     return any(s.get("household_ids") for s in document["services"].values())
 
 
+_NEXT: Any = {"new_x": "LMARGIN", "new_y": "NEXT"}  # each cell starts a line at the left margin
+
+
 def pdf(document: dict[str, Any]) -> bytes:
     """The export as a readable PDF: one section per service, one line per event or record."""
     doc = FPDF(format="A4", unit="mm")
     text = _font(doc)
     doc.add_page()
     doc.set_font_size(14)
-    doc.multi_cell(0, 7, text(f"Subject access export — dossier reference {document['person_id']}"))
+    doc.multi_cell(0, 7, text(f"Subject access export — dossier reference {document['person_id']}"), **_NEXT)
     doc.set_font_size(9)
-    doc.multi_cell(0, 5, text(f"Exported {document['exported_at']} (GDPR art. 15)"))
+    doc.multi_cell(0, 5, text(f"Exported {document['exported_at']} (GDPR art. 15)"), **_NEXT)
     _section(doc, text, "Privacy service", document["privacy"])
     for service, held in document["services"].items():
         _section(doc, text, f"{service} service", held)
@@ -119,7 +122,7 @@ def _font(doc: FPDF) -> Any:
 def _section(doc: FPDF, text: Any, title: str, held: dict[str, Any]) -> None:
     doc.ln(3)
     doc.set_font_size(12)
-    doc.multi_cell(0, 6, text(title))
+    doc.multi_cell(0, 6, text(title), **_NEXT)
     doc.set_font_size(8)
     for event in held.get("events", []):
         line = (
