@@ -6,6 +6,7 @@ An auditor reads receipts only; a coach opens none of these pages."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import Callable
@@ -15,7 +16,16 @@ from typing import Any
 import pytest
 
 from icam_auth import Principal, Role
-from icam_platform.journeys import Gateway, coach, eventually, household, open_case_of, send_invitation, soon
+from icam_platform.journeys import (
+    Gateway,
+    GatewayError,
+    coach,
+    eventually,
+    household,
+    open_case_of,
+    send_invitation,
+    soon,
+)
 from icam_testing.browser import Visitor, off_thread
 from icam_testing.platform_under_test import PlatformUnderTest
 
@@ -33,9 +43,8 @@ def invited(platform: PlatformUnderTest, tag: str) -> tuple[Any, Any]:
         gw = Gateway(platform.gateway_url, platform.issuer.mint)
         try:
             me = coach(COACH, "brussels")
-            target, other = household(name=f"Erase{tag}"), household(name=f"Keep{tag}")
-            for home in (target, other):
-                await send_invitation(gw, me, home, at=soon(120))
+            target = await invite_one(gw, me, f"Erase{tag}")
+            other = await invite_one(gw, me, f"Keep{tag}")
             await open_case_of(gw, me, other)
             for home in (target, other):
                 await eventually(
@@ -48,6 +57,21 @@ def invited(platform: PlatformUnderTest, tag: str) -> tuple[Any, Any]:
             await gw.aclose()
 
     return off_thread(invite())
+
+
+async def invite_one(gw: Gateway, me: Principal, name: str, attempts: int = 3) -> Any:
+    """An invitation sent; on a loaded machine the invitation service may time out (504): a fresh
+    household then (a stray one left behind harms nothing here)."""
+    for attempt in range(attempts):
+        home = household(name=name)
+        try:
+            await send_invitation(gw, me, home, at=soon(120))
+            return home
+        except GatewayError as error:
+            if error.status != 504 or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(5)
+    raise AssertionError("unreachable")
 
 
 async def known_to_privacy(gw: Gateway, person_id: str) -> bool | None:
