@@ -43,8 +43,8 @@ def invited(platform: PlatformUnderTest, tag: str) -> tuple[Any, Any]:
         gw = Gateway(platform.gateway_url, platform.issuer.mint)
         try:
             me = coach(COACH, "brussels")
-            target = await invite_one(gw, me, f"Erase{tag}")
-            other = await invite_one(gw, me, f"Keep{tag}")
+            target = await invite_one(gw, me, f"Erase{tag}", slot=0)
+            other = await invite_one(gw, me, f"Keep{tag}", slot=1)
             await open_case_of(gw, me, other)
             for home in (target, other):
                 await eventually(
@@ -59,13 +59,14 @@ def invited(platform: PlatformUnderTest, tag: str) -> tuple[Any, Any]:
     return off_thread(invite())
 
 
-async def invite_one(gw: Gateway, me: Principal, name: str, attempts: int = 3) -> Any:
+async def invite_one(gw: Gateway, me: Principal, name: str, slot: int, attempts: int = 3) -> Any:
     """An invitation sent; on a loaded machine the invitation service may time out (504): a fresh
     household then (a stray one left behind harms nothing here)."""
     for attempt in range(attempts):
         home = household(name=name)
         try:
-            await send_invitation(gw, me, home, at=soon(120))
+            # a slot of its own per household and attempt: the coach is never double-booked
+            await send_invitation(gw, me, home, at=soon(120 + 3600 * slot + 600 * attempt))
             return home
         except GatewayError as error:
             if error.status != 504 or attempt == attempts - 1:
