@@ -11,7 +11,7 @@ import httpx
 import jwt
 import pytest
 
-from icam_auth import AuthSettings, Role, TokenVerifier, pkce
+from icam_auth import AuthSettings, Role, TokenVerifier, oidc_provider, pkce, staff
 from icam_auth.oidc_provider import ProviderSettings, create_app
 
 pytestmark = pytest.mark.unit
@@ -112,3 +112,10 @@ async def test_a_wrong_verifier_an_unknown_redirect_or_no_pkce_is_refused(tmp_pa
     assert elsewhere.status_code == 400 and "redirect URI" in elsewhere.text
     assert plain.status_code == 400 and "S256" in plain.text
     assert discovery["code_challenge_methods_supported"] == ["S256"]
+
+
+def test_the_sign_in_page_offers_every_made_up_staff_member_the_dpo_too() -> None:
+    page = oidc_provider.sign_in_page({"state": "s"})
+    for member in staff.directory():
+        assert f'value="{member.subject}"' in page, member.subject
+    assert 'value="demo-dpo"' in page

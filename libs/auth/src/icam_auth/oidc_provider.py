@@ -222,6 +222,7 @@ ROLE_HEADINGS = {
     "ops_viewer": "Operations",
     "auditor": "Audit",
     "admin": "Administration",
+    "data_protection_officer": "Data protection",
 }
 
 

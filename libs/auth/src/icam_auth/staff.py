@@ -35,7 +35,7 @@ def _name(n: int) -> str:
 
 def directory() -> tuple[StaffMember, ...]:
     """Every made-up staff member: coaches and a team lead per region, one user per return partner,
-    an operations viewer, an auditor and an administrator."""
+    an operations viewer, an auditor, an administrator and a data-protection officer."""
     people: list[StaffMember] = []
     for r, region in enumerate(REGIONS):
         for n in range(1, COACHES_PER_REGION + 1):
@@ -49,6 +49,7 @@ def directory() -> tuple[StaffMember, ...]:
     people.append(StaffMember(Principal("demo-ops", Role.OPS_VIEWER), _name(50)))
     people.append(StaffMember(Principal("demo-auditor", Role.AUDITOR), _name(51)))
     people.append(StaffMember(Principal("demo-admin", Role.ADMIN), _name(52)))
+    people.append(StaffMember(Principal("demo-dpo", Role.DATA_PROTECTION_OFFICER), _name(53)))
     return tuple(people)
 
 

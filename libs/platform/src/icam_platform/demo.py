@@ -202,7 +202,7 @@ def summary(outcomes: list[Outcome], by_status: Counter[str], gateway_url: str) 
     lines += [
         "Sign in      at the web workspace (its URL is printed last) as any made-up staff member: coaches",
         "             demo-coach-<region>-1..3, team leads demo-lead-<region>, return partners",
-        "             demo-partner-fedasil|iom|caritas_international, demo-ops, demo-auditor",
+        "             demo-partner-fedasil|iom|caritas_international, demo-ops, demo-auditor, demo-dpo",
         f"Look         {gateway_url}/docs  (Authorize with a token)",
         "             uv run icam token --role team_lead --region brussels --sub demo-lead-brussels",
         "             uv run icam token --role coach --region liege --sub demo-coach-liege-1",

@@ -35,6 +35,9 @@ DONE = {
     "rejected": "Referral declined; it goes to the next partner.",
     "departure": "Departure recorded.",
     "withdrawal": "Withdrawal recorded.",
+    "erasure": "Erasure ordered: the data keys are destroyed and every service purges its copies.",
+    "hold": "Hold placed: retention will not erase this household while it lasts.",
+    "released": "Hold released: the household's retention period runs again.",
 }
 
 

@@ -34,8 +34,14 @@ MENUS: dict[Role, tuple[tuple[str, str], ...]] = {
     ),
     Role.RETURN_PARTNER: (("/partner", "Referrals"),),
     Role.OPS_VIEWER: (("/ops", "Dashboard"),),
-    Role.AUDITOR: (("/audit", "Audit log"),),
+    Role.AUDITOR: (("/audit", "Audit log"), ("/erasures", "Erasures"), ("/key-access", "Key access")),
     Role.ADMIN: (("/team", "Region"), ("/cases", "Caseload"), ("/ops", "Dashboard")),
+    Role.DATA_PROTECTION_OFFICER: (
+        ("/erasures", "Erasures"),
+        ("/retention", "Retention"),
+        ("/subjects", "Subject access"),
+        ("/key-access", "Key access"),
+    ),
 }
 
 

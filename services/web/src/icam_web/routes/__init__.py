@@ -15,6 +15,7 @@ from icam_web.routes import (
     invitations,
     ops,
     partner,
+    privacy,
     team,
 )
 
@@ -30,4 +31,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     partner.router,
     ops.router,
     audit.router,
+    privacy.router,
 )
