@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from icam_kernel.db import Connection
+from icam_kernel.errors import EventTooLarge
 from icam_kernel.events import NewEvent, RecordedEvent
 from icam_kernel.observability import APPEND_SECONDS
 from icam_kernel.upcasting import Upcaster
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
     from icam_kernel.projections import Projection
 
 CONFLICT_SQLSTATE = "IC409"
+# the broker's default limit (message.max.bytes 1,048,588; the producer's max_request_size 1 MiB),
+# less room for the Kafka record's own overhead
+DEFAULT_MAX_EVENT_BYTES = 1_000_000
+_ENVELOPE_OVERHEAD = 1024  # ids, type, times, correlation and causation, headers
 
 _COLUMNS = """global_position, stream_id, stream_version, event_id, event_type, event_version,
     data::text as data, actor::text as actor, correlation_id, causation_id, occurred_at, recorded_at"""
@@ -80,6 +85,12 @@ class AppendResult:
     last_position: int
 
 
+def envelope_size(data: str, actor: str) -> int:
+    """An upper bound of an event's Kafka value in bytes, from its JSON data and actor (`json.dumps`
+    escapes what the stored text keeps as UTF-8, so the real envelope is no larger)."""
+    return len(data) + len(actor) + _ENVELOPE_OVERHEAD
+
+
 def _expected_arg(expected: Expected) -> int | None:
     if expected is ExpectedVersion.ANY:
         return None
@@ -93,12 +104,25 @@ class EventStore:
     """Streams of events in one service database, published to `topic` through the outbox."""
 
     def __init__(
-        self, topic: str, upcaster: Upcaster | None = None, inline_projections: Sequence[Projection] = ()
+        self,
+        topic: str,
+        upcaster: Upcaster | None = None,
+        inline_projections: Sequence[Projection] = (),
+        *,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     ) -> None:
         self.topic = topic
         self.upcaster = upcaster
         self.inline_projections = tuple(inline_projections)
+        self.max_event_bytes = max_event_bytes
         self._latency = APPEND_SECONDS.labels(topic=topic)
+
+    def check_size(self, event_type: str, data: str, actor: str) -> None:
+        """Refuse an event whose envelope would be over the topic's limit (`EventTooLarge`): the
+        broker would refuse it, and such a row would only be moved aside by the relay."""
+        size = envelope_size(data, actor)
+        if size > self.max_event_bytes:
+            raise EventTooLarge(event_type, size, self.max_event_bytes)
 
     async def append(
         self, conn: Connection, stream_id: str, events: Sequence[NewEvent], expected_version: Expected
@@ -118,6 +142,10 @@ class EventStore:
     async def _append(
         self, conn: Connection, stream_id: str, events: Sequence[NewEvent], expected: Expected
     ) -> AppendResult:
+        data = [json.dumps(e.data) for e in events]
+        actors = [json.dumps(e.actor.to_dict()) for e in events]
+        for event, payload, actor in zip(events, data, actors, strict=True):
+            self.check_size(event.event_type, payload, actor)
         try:
             rows = await conn.fetch(
                 "select * from kernel_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -127,8 +155,8 @@ class EventStore:
                 [e.event_id for e in events],
                 [e.event_type for e in events],
                 [e.event_version for e in events],
-                [json.dumps(e.data) for e in events],
-                [json.dumps(e.actor.to_dict()) for e in events],
+                data,
+                actors,
                 [e.correlation_id for e in events],
                 [e.causation_id for e in events],
                 [e.occurred_at for e in events],
