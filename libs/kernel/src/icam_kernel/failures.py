@@ -87,6 +87,10 @@ def _transient_itself(error: BaseException) -> bool | None:
     """True / False when this exception alone decides; None when its cause must tell."""
     if isinstance(error, asyncpg.InvalidCachedStatementError | asyncpg.exceptions.OutdatedSchemaCacheError):
         return True  # a table was swapped under a prepared statement (a rebuild): run it again
+    if isinstance(error, asyncpg.exceptions.InternalClientError):
+        # a pooled connection the server terminated while idle ("cannot switch to state ...;
+        # another operation is in progress"): the pool replaces it, the next attempt succeeds
+        return True
     if isinstance(error, asyncpg.PostgresError):
         state = str(getattr(error, "sqlstate", "") or "")
         if state in _NOT_TRANSIENT_SQLSTATES:
