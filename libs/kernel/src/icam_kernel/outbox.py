@@ -26,6 +26,7 @@ from typing import Any
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import errors as kafka_errors
 
 from icam_kernel.db import Connection
 from icam_kernel.events import CONTENT_TYPE
@@ -63,6 +64,14 @@ select position, topic, $2, $3 from moved on conflict (position) do nothing
 # the broker stamps a record when it is sent, after its transaction began: read from a little earlier
 _CLOCK_MARGIN = timedelta(seconds=60)
 
+# after a refused record the idempotent producer's sequence is broken: a new producer is needed
+_SPOILING = (
+    kafka_errors.OutOfOrderSequenceNumber,
+    kafka_errors.UnknownProducerId,
+    kafka_errors.InvalidProducerEpoch,
+    kafka_errors.ProducerFenced,
+)
+
 ProducerFactory = Callable[[], AIOKafkaProducer]
 PublishedReader = Callable[[str, datetime], Awaitable[Collection[str]]]
 
@@ -99,6 +108,10 @@ def envelope_bytes(row: Any) -> bytes:
     return (head[:-1] + ',"data":' + str(row["data"]) + "}").encode()
 
 
+class _NewProducer(Exception):
+    """The producer cannot go on (a record was refused): start a fresh one and lead again."""
+
+
 def published_reader(bootstrap: str) -> PublishedReader:
     """Reads the event ids a topic received since a time (record timestamps), for `reconcile`."""
 
@@ -116,6 +129,8 @@ def published_reader(bootstrap: str) -> PublishedReader:
 async def _event_ids_since(consumer: AIOKafkaConsumer, topic: str, since_ms: int) -> set[str]:
     if topic not in await consumer.topics():
         return set()
+    consumer._client.add_topic(topic)  # metadata of its partitions (topics() fetches names only)
+    await consumer._client.force_metadata_update()
     partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
     consumer.assign(partitions)
     starts = await consumer.offsets_for_times(dict.fromkeys(partitions, since_ms))
@@ -185,23 +200,25 @@ class OutboxRelay:
     async def run(self) -> None:
         """Stand by until leader, then publish until cancelled; outages are waited out here, any
         other failure ends the run (the supervisor restarts it)."""
-        producer = self.producer_factory()
-        await producer.start()
-        try:
-            outages = 0
-            while True:
-                try:
+        outages = 0
+        while True:
+            producer = self.producer_factory()
+            try:
+                await producer.start()
+                while True:
                     await self._lead(producer)
                     outages = 0
                     await asyncio.sleep(self.standby_interval)
-                except Exception as error:
-                    if not is_transient(error):
-                        raise
-                    outages += 1
-                    await self._wait_out(error, outages)
-        finally:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(producer.stop(), 10)  # a broker that is down: do not wait on
+            except _NewProducer:
+                continue
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                outages += 1
+                await self._wait_out(error, outages)
+            finally:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(producer.stop(), 10)  # a broker that is down: do not wait
 
     async def _wait_out(self, error: Exception, outages: int) -> None:
         delay = self.backoff.delay(outages)
@@ -265,29 +282,44 @@ class OutboxRelay:
             rows = await conn.fetch(_BATCH, self.topic, self.batch_size, [r[0] for r in in_flight])
             next_acks = await self._enqueue(producer, rows) if rows else None
             if acks is not None:
-                total += await self._settle(conn, in_flight, await acks)
+                total += await self._settle(conn, producer, in_flight, await acks)
             if next_acks is None:
                 return total
             in_flight, acks = list(rows), next_acks
 
-    async def _settle(self, conn: Connection, rows: Sequence[Any], results: Sequence[Any]) -> int:
-        """Delete what the broker acknowledged, move aside what it refused for good; then raise
-        the first transient failure, if any (those rows stay, to be sent again)."""
+    async def _settle(
+        self, conn: Connection, producer: AIOKafkaProducer, rows: Sequence[Any], results: Sequence[Any]
+    ) -> int:
+        """Delete what the broker acknowledged. A transient failure is raised (those rows stay, to
+        be sent again); a refusal is tried again alone (the broker refuses a whole record batch
+        when one record in it is too large) and what it still refuses is moved aside."""
         settled = list(zip(rows, results, strict=True))
         acked = [r[0] for r, result in settled if not isinstance(result, BaseException)]
         await conn.execute("delete from outbox where position = any($1::bigint[])", acked)
         self._count(len(acked))
-        outage = None
-        for row, result in settled:
-            if not isinstance(result, BaseException):
-                continue
-            if is_transient(result):
-                outage = outage or result
-            else:
-                await self._refuse(conn, row, result)
+        failed = [(r, result) for r, result in settled if isinstance(result, BaseException)]
+        outage = next((e for _, e in failed if is_transient(e) or isinstance(e, _SPOILING)), None)
         if outage is not None:
-            raise outage
-        return len(acked)
+            raise _NewProducer() if isinstance(outage, _SPOILING) else outage
+        for row, _ in failed:
+            await self._send_alone(conn, producer, row)
+        return len(acked) + len(failed)
+
+    async def _send_alone(self, conn: Connection, producer: AIOKafkaProducer, row: Any) -> None:
+        """One row in a batch of its own: published, or refused and moved aside (and then the
+        producer is replaced: its sequence numbers no longer match the broker's)."""
+        try:
+            ack = await producer.send(
+                self.topic, envelope_bytes(row), key=row["stream_id"].encode(), headers=row_headers(row)
+            )
+            await ack
+        except Exception as error:
+            if is_transient(error):
+                raise
+            await self._refuse(conn, row, error)
+            raise _NewProducer() from error
+        await conn.execute("delete from outbox where position = $1", row[0])
+        self._count(1)
 
     async def _refuse(self, conn: Connection, row: Any, error: BaseException) -> None:
         size = len(envelope_bytes(row))
