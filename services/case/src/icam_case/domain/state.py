@@ -137,6 +137,9 @@ class Case:
     outcome_reopened: bool = False
     referral_status: ReferralStatus | None = None
     referral_id: UUID | None = None
+    # the latest news of each referral (None: no referral made), oldest first: the referral the
+    # case follows is chosen from all of them, whatever order their events arrived in
+    referrals: tuple[tuple[UUID | None, ReferralStatus], ...] = ()
     contact_problem: bool = False
     suspension_reason: SuspensionReason | None = None
     closure_reason: ClosureReason | None = None
@@ -311,7 +314,28 @@ def _reopened(event: OutcomeReopened, case: Case, at: datetime) -> Case:
 
 @_apply.register
 def _referral(event: ReferralProgressNoted, case: Case, at: datetime) -> Case:
-    return replace(case, referral_status=event.status, referral_id=event.referral_id or case.referral_id)
+    news = (*(r for r in case.referrals if r[0] != event.referral_id), (event.referral_id, event.status))
+    followed_id, followed = followed_referral(news)
+    return replace(
+        case, referrals=news, referral_status=followed, referral_id=followed_id or case.referral_id
+    )
+
+
+_PARTNER_HAS_IT = frozenset({ReferralStatus.REFERRED, ReferralStatus.ACKNOWLEDGED, ReferralStatus.OVERDUE})
+
+
+def followed_referral(
+    news: tuple[tuple[UUID | None, ReferralStatus], ...],
+) -> tuple[UUID | None, ReferralStatus]:
+    """The referral a case follows: the latest one a partner still has open; else the latest that
+    is not a rejection; else the latest. A rejection and what follows it (the next partner's
+    referral, or none left) are published in one transaction but on different keys, so they can
+    arrive in either order: the case converges all the same (issue 18, item 4)."""
+    for wanted in (_PARTNER_HAS_IT, frozenset(ReferralStatus) - {ReferralStatus.REJECTED}):
+        found = next((r for r in reversed(news) if r[1] in wanted), None)
+        if found is not None:
+            return found
+    return news[-1]
 
 
 @_apply.register
