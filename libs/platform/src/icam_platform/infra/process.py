@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -64,6 +65,13 @@ def stop(pid_file: Path, *, timeout: float = 30.0) -> bool:
         proc.wait(5)
     pid_file.unlink(missing_ok=True)
     return True
+
+
+def kill_group(leader: int) -> None:
+    """SIGKILL what is left of the process group `leader` started (a keeper's process that
+    outlived a keeper killed with SIGKILL)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(leader, signal.SIGKILL)
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
