@@ -75,6 +75,9 @@ class ServiceSettings:
     command_retry_seconds: float = 5.0  # a command retries a transient failure this long
     worker_backoff_ceiling: float = 30.0
     crash_loop_restarts: int = 5
+    # how soon the group notices a consumer that died (kill -9) and gives its partitions to the
+    # one that replaced it: a restarted process waits this long for its partitions, once per group
+    consumer_session_timeout_ms: int = 10_000
 
     @classmethod
     def from_env(cls, default_name: str = "icam") -> ServiceSettings:
@@ -90,6 +93,7 @@ class ServiceSettings:
             command_retry_seconds=float(env("ICAM_COMMAND_RETRY_SECONDS", "5")),
             worker_backoff_ceiling=float(env("ICAM_WORKER_BACKOFF_SECONDS", "30")),
             crash_loop_restarts=int(env("ICAM_CRASH_LOOP_RESTARTS", "5")),
+            consumer_session_timeout_ms=int(env("ICAM_CONSUMER_SESSION_TIMEOUT_MS", "10000")),
         )
 
     def supervision(self) -> Policy:
@@ -166,6 +170,9 @@ class ServiceRuntime:
             event_types=event_types,
             watch=self.supervisor.worker(f"consumer:{consumer_name}"),
         )
+        session = self.settings.consumer_session_timeout_ms
+        options.setdefault("session_timeout_ms", session)
+        options.setdefault("heartbeat_interval_ms", max(session // 3, 100))
         consumer.subscribe(self.broker, topic, **options)
         self._consumers.append(consumer)
 
