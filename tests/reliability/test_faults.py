@@ -168,8 +168,10 @@ async def test_serialization_failures_and_deadlocks_inside_handlers_transactions
     gw: ResilientGateway, faulty_platform: PlatformUnderTest, figures: list[dict[str, Any]]
 ) -> None:
     urls = faulty_platform.database_urls
-    injected = {  # name: (service, table written inside the handler's transaction, SQLSTATE)
-        "case_serialization": ("case", "received_events", "40001"),  # more than the 5 attempts
+    # name: (service, table written inside the handler's transaction, SQLSTATE); each refused more
+    # often than a handler's 5 attempts, so a transient failure counted as the handler's dead-letters
+    injected = {
+        "case_serialization": ("case", "received_events", "40001"),
         "referral_deadlock": ("referral", "inbox", "40P01"),
         "notification_serialization": ("notification", "inbox", "40001"),
     }

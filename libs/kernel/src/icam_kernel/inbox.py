@@ -171,7 +171,7 @@ class IdempotentConsumer:
                 outcome = await self.handle_once(event, delivery)
             except Exception as error:
                 HANDLER_SECONDS.labels(self.name, "error").observe(time.perf_counter() - started)
-                if isinstance(error, (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError)):
+                if is_transient(error):
                     outage_since = outage_since or time.monotonic()
                     waited += 1
                     await self._wait_out(error, waited, outage_since)
