@@ -4,3 +4,4 @@ CREATE DATABASE icam_case;
 CREATE DATABASE icam_referral;
 CREATE DATABASE icam_notification;
 CREATE DATABASE icam_gateway;
+CREATE DATABASE icam_web;

@@ -152,8 +152,8 @@ class Driver:
             )
             return
         if jr.kind == "C":
-            await self.command(j.decide_outcome(gw, coach, case_id, "return_refused", language=language,
-                                                consequences_explained=True))  # fmt: skip
+            lead = j.team_lead(f"bench-lead-{coach.region}", str(coach.region))
+            await self.command(j.refuse_return(gw, coach, lead, case_id, language=language))
             return
         fedasil = j.partner("bench-partner-fedasil", "fedasil")
         b = {"consent_to_referral": True, "preferred_partner": "fedasil"}

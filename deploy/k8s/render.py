@@ -8,7 +8,9 @@ Targets an existing Kafka cluster and PostgreSQL (addresses in the `icam-config`
 `icam-secrets` Secret). The network is closed by default: each component may receive traffic only
 from who calls it (the ingress controller for the public ones, Prometheus for /metrics) and may
 send only to what it needs. EDIT the addresses in NETWORK to your cluster before deploying: the
-CIDRs are documentation placeholders (RFC 5737).
+CIDRs are documentation placeholders (RFC 5737). The web signs people in at the programme's
+identity provider: the local OpenID provider, which lets anyone sign in as anyone, is for
+development and compose only and never rendered here.
 """
 
 from __future__ import annotations
@@ -63,11 +65,11 @@ COMPONENTS = (
         host="api.icam.ibz.example",
         metrics=False,
     ),
-    # the browser workspace (locally on port 8105): talks only to the gateway and the identity provider
+    # the browser workspace (locally on port 8105): talks only to the gateway and the identity
+    # provider; its sessions are in its own database, so any replica serves any request
     Component(
         "web",
         "icam_web.app:create_app",
-        database=False,
         kafka=False,
         calls=("gateway",),
         host="icam.ibz.example",
@@ -115,6 +117,10 @@ def _env(c: Component) -> list[dict[str, Any]]:
         env.append({"name": "SMTP_PASSWORD", "valueFrom": _secret("smtp-password", optional=True)})
     if "sms_provider" in c.external:
         env.append({"name": "SMS_PROVIDER_TOKEN", "valueFrom": _secret("sms-provider-token", optional=True)})
+    if c.name == "web":
+        env.append(
+            {"name": "ICAM_OIDC_CLIENT_SECRET", "valueFrom": _secret("web-oidc-client-secret", optional=True)}
+        )
     return env
 
 
@@ -328,12 +334,17 @@ def shared_objects() -> list[dict[str, Any]]:
         "ICAM_AUTH_JWKS": "https://login.ibz.example/realms/icam/protocol/openid-connect/certs",
         "LOG_FORMAT": "json",
         **{f"{c.name.upper()}_URL": f"http://icam-{c.name}.{NAMESPACE}.svc" for c in COMPONENTS},
+        # the web workspace: signs people in at the programme's identity provider, behind TLS
+        "ICAM_OIDC_ISSUER": "https://login.ibz.example/realms/icam",
+        "ICAM_OIDC_CLIENT_ID": "icam-web",
+        "ICAM_WEB_PUBLIC_URL": "https://icam.ibz.example",
+        "ICAM_WEB_SECURE_COOKIES": "true",
     }
     secret_keys = {
         f"{c.name}-database-url": f"postgresql://icam_{c.name}:CHANGE-ME@postgres.example/icam_{c.name}"
         for c in COMPONENTS
         if c.database
-    }
+    } | {"web-oidc-client-secret": "CHANGE-ME"}
     secret = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": _meta("icam-secrets")}
     return [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}},

@@ -16,8 +16,12 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 DOMAINS = (
     "icam_case.domain.errors",
+    "icam_case.moves",
+    "icam_case.domain.documents",
+    "icam_case.documents",
     "icam_invitation.domain.errors",
     "icam_referral.domain.errors",
+    "icam_privacy.domain.errors",
     "icam_gateway.proxy",
 )
 
@@ -42,5 +46,5 @@ def test_docs_problems_lists_every_problem_type_the_code_can_answer() -> None:
         importlib.import_module(module)
     expected = render_markdown(catalogue())
     assert (ROOT / "docs" / "problems.md").read_text() == expected, (
-        "regenerate docs/problems.md from icam_kernel.problems.render_markdown(catalogue())"
+        f"run `uv run python -m icam_kernel.problems docs/problems.md {' '.join(DOMAINS)}`"
     )

@@ -15,7 +15,7 @@ from icam_platform.topics import plan
 pytestmark = pytest.mark.unit
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-SERVICES = {"invitation", "case", "referral", "notification", "gateway"}
+SERVICES = {"invitation", "case", "referral", "notification", "gateway", "web"}
 
 
 def _render_module():  # type: ignore[no-untyped-def]
@@ -45,7 +45,19 @@ def test_every_service_has_a_probed_deployment_and_a_service() -> None:
 
 def test_compose_runs_kafka_postgres_topics_and_every_service() -> None:
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
-    assert set(compose["services"]) == SERVICES | {"kafka", "postgres", "topics"}
+    assert set(compose["services"]) == SERVICES | {"kafka", "postgres", "topics", "oidc"}
+
+
+def test_the_web_signs_in_at_the_identity_provider_behind_tls_and_no_local_provider_runs_in_production() -> (
+    None
+):
+    objects = list(yaml.safe_load_all((DEPLOY / "k8s" / "icam.yaml").read_text()))
+    config = next(o for o in objects if o["kind"] == "ConfigMap")["data"]
+    assert config["ICAM_OIDC_ISSUER"].startswith("https://") and config["ICAM_WEB_SECURE_COOKIES"] == "true"
+    assert not any("oidc" in o["metadata"]["name"] for o in objects)
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert compose["services"]["web"]["environment"]["GATEWAY_URL"] == "http://gateway:8080"
+    assert "icam_web" in (DEPLOY / "postgres-init.sql").read_text()
 
 
 def test_every_event_topic_gets_a_dead_letter_topic_with_production_replication() -> None:

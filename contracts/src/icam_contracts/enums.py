@@ -67,6 +67,22 @@ class MemberRole(StrEnum):
     MINOR = "minor"
 
 
+class MemberChange(StrEnum):
+    """Why the household's composition changed during the trajectory."""
+
+    BIRTH = "birth"
+    JOINED = "joined"
+    LEFT = "left"
+    DECEASED = "deceased"
+
+
+class AppointmentChange(StrEnum):
+    """What happened to the household's next interview."""
+
+    MOVED = "moved"
+    CANCELLED = "cancelled"
+
+
 class Channel(StrEnum):
     """Channel a message to a person or partner travels on."""
 
@@ -137,6 +153,22 @@ class DossierElementKind(StrEnum):
     OTHER = "other"
 
 
+class DocumentKind(StrEnum):
+    """What a document kept on the file is (its content type is checked from its bytes)."""
+
+    IDENTITY_DOCUMENT = "identity_document"
+    TRAVEL_DOCUMENT = "travel_document"
+    BIRTH_CERTIFICATE = "birth_certificate"
+    MARRIAGE_CERTIFICATE = "marriage_certificate"
+    PROOF_OF_ADDRESS = "proof_of_address"
+    MEDICAL_CERTIFICATE = "medical_certificate"
+    SCHOOL_CERTIFICATE = "school_certificate"
+    PROOF_OF_PROCEDURE = "proof_of_procedure"
+    DECISION = "decision"
+    SIGNED_CONSENT = "signed_consent"
+    OTHER = "other"
+
+
 class ReferralWithdrawalReason(StrEnum):
     """Why a referral to a return partner was withdrawn before departure."""
 
@@ -162,3 +194,20 @@ class RecipientKind(StrEnum):
     PERSON = "person"
     RETURN_PARTNER = "return_partner"
     COACH = "coach"
+
+
+class ErasureBasis(StrEnum):
+    """Why personal data is erased (GDPR art. 17(1), and the platform's retention)."""
+
+    PURPOSE_ENDED = "purpose_ended"
+    """17(1)(a): no longer necessary for the purposes it was collected for."""
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    """17(1)(b)."""
+    OBJECTION = "objection"
+    """17(1)(c): the person objected and no overriding legitimate ground remains."""
+    UNLAWFUL_PROCESSING = "unlawful_processing"
+    """17(1)(d)."""
+    LEGAL_OBLIGATION = "legal_obligation"
+    """17(1)(e): a court order or a law requires it."""
+    RETENTION_ELAPSED = "retention_elapsed"
+    """The retention period after closure (or after an unanswered invitation) has passed."""

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from incoming import ADULT, CHILD, deliver, invitation_sent, recorded
 
+from icam_contracts.events import InvitationResponseRecorded
+
 pytestmark = pytest.mark.integration
 
 
@@ -67,6 +69,27 @@ async def test_an_interview_is_recorded_and_the_caseload_shows_it_at_once(case_a
     )
     row = next(i for i in load.json()["items"] if i["case_id"] == str(case_id))
     assert row["interviews_held"] == 1 and row["version"] == 4 and row["minors"] == 1
+
+
+async def test_a_coach_finds_a_case_by_a_members_name_and_sees_who_is_in_it(case_app):
+    case_id = await open_case(case_app)
+    headers = case_app.headers()
+    async with case_app.service.pool.acquire() as conn:
+        position = await conn.fetchval("select max(global_position) from events")
+    found = await case_app.client.get(
+        "/caseload", params={"q": "YASM", "min_position": position}, headers=headers
+    )
+    assert str(case_id) in [i["case_id"] for i in found.json()["items"]]
+    by_reference = await case_app.client.get("/caseload", params={"q": CHILD}, headers=headers)
+    assert str(case_id) in [i["case_id"] for i in by_reference.json()["items"]]
+    nobody = await case_app.client.get("/caseload", params={"q": "zz-no-such-name"}, headers=headers)
+    assert str(case_id) not in [i["case_id"] for i in nobody.json()["items"]]
+    members = (await case_app.client.get(f"/cases/{case_id}", headers=headers)).json()["members"]
+    assert [m["given_name"] for m in members] == ["Amina", "Yasmine"]
+    admin = case_app.headers(role="admin", subject="admin-1", region=None)
+    seen_by_admin = (await case_app.client.get(f"/cases/{case_id}", headers=admin)).json()["members"]
+    assert [m["given_name"] for m in seen_by_admin] == [None, None]
+    assert [m["person_id"] for m in seen_by_admin] == [ADULT, CHILD]
 
 
 async def test_the_full_trajectory_with_a_revision_keeps_both_decisions(case_app):
@@ -283,10 +306,14 @@ async def test_outcome_statistics_count_by_region_and_month_without_personal_dat
         json=interview(),
         headers=headers,
     )
-    await case_app.client.post(
+    proposed = await case_app.client.post(
         f"/cases/{case_id}/outcome",
         json=outcome("return_refused", consequences_explained=True),
         headers=headers,
+    )
+    decision = proposed.json()["id"]
+    await case_app.client.post(
+        f"/cases/{case_id}/outcome/{decision}/approve", headers=case_app.headers("team_lead", "lead-bxl")
     )
     after = await brussels_now()
     assert after["outcomes"].get("return_refused", 0) == before["outcomes"].get("return_refused", 0) + 1
@@ -397,3 +424,279 @@ async def test_a_page_offset_past_any_integer_is_a_422_problem(case_app):
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["field"] == "query.offset"
+
+
+async def test_outcome_c_takes_effect_only_once_another_person_approved_it(case_app):
+    case_id = await open_case(case_app)
+    await case_app.client.post(f"/cases/{case_id}/interviews", json=interview(), headers=case_app.headers())
+    lead = case_app.headers("team_lead", "lead-bxl")
+
+    proposed = await case_app.client.post(
+        f"/cases/{case_id}/outcome", json=outcome("return_refused", consequences_explained=True), headers=lead
+    )
+    pending = (await case_app.client.get(f"/cases/{case_id}", headers=lead)).json()
+    by_proposer = await case_app.client.post(
+        f"/cases/{case_id}/outcome/{proposed.json()['id']}/approve", headers=lead
+    )
+    by_coach = await case_app.client.post(
+        f"/cases/{case_id}/outcome/{proposed.json()['id']}/approve", headers=case_app.headers()
+    )
+    approved = await case_app.client.post(
+        f"/cases/{case_id}/outcome/{proposed.json()['id']}/approve",
+        headers=case_app.headers("team_lead", "lead-2"),
+    )
+    closed = (await case_app.client.get(f"/cases/{case_id}", headers=lead)).json()
+
+    assert proposed.json()["events"] == ["OutcomeProposed"]
+    assert (
+        pending["status"] == "open" and pending["decisions"] == [] and "approval_pending" in pending["flags"]
+    )
+    assert (
+        by_proposer.status_code == 422 and by_proposer.json()["type"] == "urn:icam:problem:four-eyes-required"
+    )
+    assert by_coach.status_code == 403
+    assert approved.json()["events"] == ["OutcomeApproved", "OutcomeDecided", "TrajectoryClosed"]
+    assert closed["status"] == "closed" and closed["decisions"][0]["outcome"] == "return_refused"
+
+
+async def test_a_proposal_sent_back_leaves_the_case_open_for_another_decision(case_app):
+    case_id = await open_case(case_app)
+    coach, lead = case_app.headers(), case_app.headers("team_lead", "lead-bxl")
+    await case_app.client.post(f"/cases/{case_id}/interviews", json=interview(), headers=coach)
+    proposed = await case_app.client.post(
+        f"/cases/{case_id}/outcome",
+        json=outcome("return_refused", consequences_explained=True),
+        headers=coach,
+    )
+    blocked = await case_app.client.post(f"/cases/{case_id}/outcome", json=outcome(), headers=coach)
+
+    sent_back = await case_app.client.post(
+        f"/cases/{case_id}/outcome/{proposed.json()['id']}/reject",
+        json={"reason": "explain with an interpreter"},
+        headers=lead,
+    )
+    decided = await case_app.client.post(f"/cases/{case_id}/outcome", json=outcome(), headers=coach)
+
+    assert blocked.status_code == 409 and blocked.json()["type"] == "urn:icam:problem:approval-pending"
+    assert sent_back.json()["events"] == ["OutcomeProposalRejected"]
+    assert decided.status_code == 201 and decided.json()["events"] == ["OutcomeDecided"]
+
+
+async def test_a_birth_adds_a_member_and_a_departure_keeps_their_record(case_app):
+    case_id = await open_case(case_app)
+    coach = case_app.headers()
+    born = {
+        "person_id": "8123499",
+        "role": "minor",
+        "change": "birth",
+        "given_name": "Nour",
+        "birth_date": "2026-11-20",
+    }
+
+    added = await case_app.client.post(f"/cases/{case_id}/members", json=born, headers=coach)
+    again = await case_app.client.post(f"/cases/{case_id}/members", json=born, headers=coach)
+    left = await case_app.client.post(
+        f"/cases/{case_id}/members/{ADULT}/left", json={"change": "left"}, headers=coach
+    )
+    case = (await case_app.client.get(f"/cases/{case_id}", headers=coach)).json()
+
+    assert (added.status_code, again.status_code) == (201, 201) and again.headers[
+        "idempotent-replayed"
+    ] == "true"
+    assert left.json()["events"] == ["HouseholdMemberLeft"]
+    assert [m["person_id"] for m in case["members"]] == [ADULT, CHILD, "8123499"]
+
+
+async def test_the_task_list_follows_the_facts_of_the_case(case_app):
+    household = uuid.uuid4()
+    sent = invitation_sent(household)
+    await deliver(case_app, recorded(sent, occurred_at=datetime.now(UTC) - timedelta(days=5)))
+    async with case_app.app.state.application.pool.acquire() as conn:
+        case_id = await conn.fetchval("select case_id from open_cases where household_id = $1", household)
+
+    async def tasks(**who) -> list[str]:
+        page = (await case_app.client.get("/tasks", headers=case_app.headers(**who))).json()
+        return sorted(t["kind"] for t in page["items"] if t["case_id"] == str(case_id))
+
+    before = await tasks()
+    answer = InvitationResponseRecorded(
+        household_id=household, invitation_id=sent.invitation_id, response="confirmed"
+    )
+    await deliver(case_app, recorded(answer))
+    answered = await tasks()
+    await case_app.client.post(f"/cases/{case_id}/interviews", json=interview(), headers=case_app.headers())
+    after = await tasks()
+    overdue = (
+        await case_app.client.get(
+            "/tasks/overdue-by-coach", headers=case_app.headers("team_lead", "lead-bxl")
+        )
+    ).json()
+
+    assert before == ["interview_due", "invitation_unanswered"]
+    assert answered == ["interview_due"] and after == []
+    assert await tasks(subject="coach-2") == []  # another coach's work is not on my list
+    assert all({"coach_id", "open", "overdue", "overdue_by_kind"} <= set(row) for row in overdue)
+
+
+async def test_a_team_lead_hands_a_leaving_coachs_cases_to_a_colleague_case_by_case(case_app):
+    lead = case_app.headers("team_lead", "lead-bxl")
+    mine = [await open_case(case_app) for _ in range(3)]
+    colleague_case = uuid.uuid4()
+    await deliver(case_app, recorded(invitation_sent(colleague_case, coach="coach-colleague")))
+    body = {"case_ids": [str(c) for c in mine], "to_coach": "coach-colleague"}
+
+    clashing = await case_app.client.post("/moves/reassignment", json=body, headers=lead)
+    unchanged = (await case_app.client.get(f"/cases/{mine[0]}", headers=lead)).json()["coach_id"]
+    moved = await case_app.client.post("/moves/reassignment", json=body | {"confirm": True}, headers=lead)
+    again = await case_app.client.post("/moves/reassignment", json=body | {"confirm": True}, headers=lead)
+
+    assert clashing.status_code == 409 and clashing.json()["type"] == "urn:icam:problem:agenda-conflicts"
+    assert clashing.json()["conflicts"] and unchanged == "coach-4711"
+    assert [m["case_id"] for m in moved.json()["moved"]] == [str(c) for c in mine]
+    assert moved.json()["conflicts"] and moved.json()["failed"] == []
+    assert {f["type"] for f in again.json()["failed"]} == {"case-state-conflict"}  # already theirs
+
+
+async def test_a_bulk_move_to_a_coach_of_another_region_moves_nothing(case_app):
+    lead = case_app.headers("team_lead", "lead-bxl")
+    case_id = await open_case(case_app)
+    elsewhere = uuid.uuid4()
+    sent = invitation_sent(elsewhere, coach="coach-liege").model_copy(
+        update={"region": "liege", "office": "liege"}
+    )
+    await deliver(case_app, recorded(sent))
+
+    refused = await case_app.client.post(
+        "/moves/reassignment", json={"case_ids": [str(case_id)], "to_coach": "coach-liege"}, headers=lead
+    )
+    unknown = await case_app.client.post(
+        "/moves/reassignment", json={"case_ids": [str(case_id)], "to_coach": "coach-nobody"}, headers=lead
+    )
+
+    assert refused.status_code == 422 and refused.json()["type"] == "urn:icam:problem:coach-of-another-region"
+    assert unknown.status_code == 422 and unknown.json()["field"] == "to_coach"
+    assert (await case_app.client.get(f"/cases/{case_id}", headers=lead)).json()["coach_id"] == "coach-4711"
+
+
+async def test_a_bulk_transfer_lists_the_cases_that_could_not_go(case_app):
+    lead = case_app.headers("team_lead", "lead-bxl")
+    mine = await open_case(case_app)
+    theirs = uuid.uuid4()
+    sent = invitation_sent(theirs, coach="coach-liege").model_copy(
+        update={"region": "liege", "office": "liege"}
+    )
+    await deliver(case_app, recorded(sent))
+    async with case_app.app.state.application.pool.acquire() as conn:
+        foreign = await conn.fetchval("select case_id from open_cases where household_id = $1", theirs)
+
+    report = await case_app.client.post(
+        "/moves/transfer",
+        json={"case_ids": [str(mine), str(foreign)], "to_region": "liege", "to_office": "liege"},
+        headers=lead,
+    )
+
+    assert [m["case_id"] for m in report.json()["moved"]] == [str(mine)]
+    assert [(f["case_id"], f["type"]) for f in report.json()["failed"]] == [(str(foreign), "forbidden")]
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+
+
+async def test_a_document_is_kept_on_the_file_and_viewed_through_a_short_lived_link(case_app):
+    case_id = await open_case(case_app)
+    missing = [{"person_id": CHILD, "element": "birth_certificate"}]
+    await case_app.client.post(
+        f"/cases/{case_id}/interviews", json=interview(missing_elements=missing), headers=case_app.headers()
+    )
+    case = (await case_app.client.get(f"/cases/{case_id}", headers=case_app.headers())).json()
+    element = case["dossier_elements"][0]["element_id"]
+    coach = case_app.headers() | {"content-type": "application/pdf"}
+
+    added = await case_app.client.post(
+        f"/cases/{case_id}/documents",
+        params={"kind": "birth_certificate", "person_id": CHILD, "element_id": element},
+        content=PDF,
+        headers=coach,
+    )
+    link = (
+        await case_app.client.post(
+            f"/cases/{case_id}/documents/{added.json()['id']}/link", headers=case_app.headers()
+        )
+    ).json()
+    viewed = await case_app.client.get(link["url"], headers=case_app.headers())
+    by_another = await case_app.client.get(link["url"], headers=case_app.headers(subject="coach-2"))
+    listed = (await case_app.client.get(f"/cases/{case_id}/documents", headers=case_app.headers())).json()
+    after = (await case_app.client.get(f"/cases/{case_id}", headers=case_app.headers())).json()
+
+    assert added.status_code == 201 and added.json()["events"] == ["DocumentAdded", "DossierElementReceived"]
+    assert viewed.status_code == 200 and viewed.content == PDF
+    assert (
+        viewed.headers["content-type"] == "application/pdf" and viewed.headers["cache-control"] == "no-store"
+    )
+    assert (
+        by_another.status_code == 403
+        and by_another.json()["type"] == "urn:icam:problem:document-link-invalid"
+    )
+    assert [d["kind"] for d in listed] == ["birth_certificate"] and after["dossier_elements"][0][
+        "received_at"
+    ]
+
+
+async def test_a_document_is_judged_by_its_bytes_and_its_size(case_app):
+    case_id = await open_case(case_app)
+    coach = case_app.headers() | {"content-type": "application/pdf"}
+
+    forged = await case_app.client.post(
+        f"/cases/{case_id}/documents",
+        params={"kind": "decision"},
+        content=b"MZ\x90\x00 not a pdf at all",
+        headers=coach,
+    )
+    png = await case_app.client.post(
+        f"/cases/{case_id}/documents", params={"kind": "decision"}, content=PNG, headers=coach
+    )
+    huge = await case_app.client.post(
+        f"/cases/{case_id}/documents",
+        params={"kind": "decision"},
+        content=PDF + b"0" * (20 * 1024 * 1024),
+        headers=coach,
+    )
+    events = (await case_app.client.get(f"/cases/{case_id}/timeline", headers=case_app.headers())).json()[
+        "items"
+    ]
+
+    assert forged.status_code == 422 and forged.json()["type"] == "urn:icam:problem:unsupported-document-type"
+    assert png.status_code == 201  # a PNG sent as "application/pdf" is kept as what it is
+    assert huge.status_code == 413
+    assert [e["event_type"] for e in events].count("DocumentAdded") == 1
+
+
+async def test_an_expired_link_and_a_removed_document_show_nothing(case_app):
+    from icam_case.documents import Links
+
+    case_id = await open_case(case_app)
+    added = await case_app.client.post(
+        f"/cases/{case_id}/documents",
+        params={"kind": "signed_consent"},
+        content=PDF,
+        headers=case_app.headers() | {"content-type": "application/pdf"},
+    )
+    document = added.json()["id"]
+    links = case_app.app.state.document_links
+    token, _ = Links(links.key, lifetime_seconds=-1).token(uuid.UUID(document), "coach-4711")
+    expired = await case_app.client.get(
+        f"/cases/{case_id}/documents/{document}/content", params={"token": token}, headers=case_app.headers()
+    )
+    link = (
+        await case_app.client.post(f"/cases/{case_id}/documents/{document}/link", headers=case_app.headers())
+    ).json()
+    removed = await case_app.client.post(
+        f"/cases/{case_id}/documents/{document}/remove",
+        json={"reason": "wrong file"},
+        headers=case_app.headers(),
+    )
+    gone = await case_app.client.get(link["url"], headers=case_app.headers())
+
+    assert expired.status_code == 403
+    assert removed.json()["events"] == ["DocumentRemoved"] and gone.status_code == 404

@@ -19,6 +19,7 @@ from icam_contracts import Actor, EventEnvelope
 from icam_contracts.events.case import Attendee, InterviewHeld
 from icam_invitation.domain.calendar import BRUSSELS, WorkingHours
 from icam_invitation.testing_service import Tokens, fixed_clock, running, settings_for
+from icam_kernel import sealing
 from icam_kernel.testing import read_topic
 
 JOURNEY = "0b0d2a8e-41c4-4c3b-9c55-1f2e3d4c5b6a"
@@ -407,7 +408,11 @@ async def test_a_postal_code_is_trimmed_and_a_phone_kept_in_e164(env: dict[str, 
         messages = await read_topic(env["kafka"], env["topic"], 1)
 
     assert sent.status_code == 201, sent.text
-    contact = messages[0]["value"]["data"]["members"][0]["contact"]
+    published = messages[0]["value"]["data"]
+    assert "+32470123456" not in json.dumps(published)  # sealed on the topic
+    vault = sealing.installed()
+    assert vault is not None
+    contact = (await vault.open(published))["members"][0]["contact"]
     assert contact["postal_address"]["postal_code"] == "1000"
     assert (contact["phone"], contact["email"]) == ("+32470123456", "A@example.org")
 
@@ -434,3 +439,42 @@ async def test_an_invitation_retried_with_its_id_answers_the_first_result(env: d
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
     assert other.status_code == 422 and other.json()["field"] == "invitation_id"
+
+
+async def test_a_household_met_before_is_found_at_first_contact_and_the_coachs_decision_recorded(
+    env: dict[str, Any],
+) -> None:
+    coach = env["tokens"].header("coach-1", Role.COACH)
+    first = {
+        **ADULT,
+        "person_id": "OE-dup-1",
+        "given_name": "Mohammed",
+        "family_name": "Ali",
+        "birth_date": "1988-03-14",
+    }
+    again = {"given_name": "محمد", "family_name": "علي", "birth_date": "1988-03-14"}
+    async with running(env["settings"]) as http:
+        sent = await http.post("/invitations", json={**invitation(slot()), "members": [first]}, headers=coach)
+        found = await http.post("/duplicates/check", json={"members": [again]}, headers=coach)
+        [candidate] = found.json()["candidates"]
+        match = {"candidates": [candidate["household_id"]], "linked_to": candidate["household_id"]}
+        linked = await http.post(
+            "/invitations",
+            json={**invitation(slot(21)), "members": [{**first, "person_id": "OE-dup-2"}], "match": match},
+            headers=coach,
+        )
+        other_region = env["tokens"].header("coach-9", Role.COACH, region="liege")
+        foreign = await http.post(
+            "/invitations",
+            json={**invitation(slot(28), office="liege"), "members": [first], "match": match},
+            headers=other_region,
+        )
+        messages = await read_topic(env["kafka"], env["topic"], 3)
+
+    assert candidate["household_id"] == sent.json()["household_id"] and candidate["yours"]
+    assert "same birth date" in candidate["reasons"] and candidate["person_id"] == "OE-dup-1"
+    assert linked.json()["household_id"] == sent.json()["household_id"]
+    assert linked.json()["events"] == ["InvitationSent", "HouseholdMatchDecided"]
+    decided = next(m["value"] for m in messages if m["value"]["event_type"] == "HouseholdMatchDecided")
+    assert decided["data"]["decision"] == "linked" and decided["stream_id"] == sent.json()["household_id"]
+    assert foreign.status_code == 403

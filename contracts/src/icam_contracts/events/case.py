@@ -11,15 +11,18 @@ from pydantic import AwareDatetime, Field
 
 from icam_contracts.base import Contract, Event, OfficeCode, PartnerCode, RegionCode, SubjectId
 from icam_contracts.enums import (
+    AppointmentChange,
     Channel,
+    DocumentKind,
     DossierElementKind,
     EntryChannel,
     InterviewKind,
     Language,
+    MemberChange,
     MemberRole,
 )
 from icam_contracts.events import _examples as ex
-from icam_contracts.personal_data import PersonalData
+from icam_contracts.personal_data import PERSONAL_TEXT, PersonalData
 from icam_contracts.topics import CASE_EVENTS
 
 CaseId = Annotated[UUID, Field(description="The case (ICAM trajectory).", examples=[ex.CASE_ID])]
@@ -116,7 +119,10 @@ class CaseTransferred(CaseEvent):
     from_office: OfficeCode
     to_office: OfficeCode = Field(examples=["antwerp"])
     reason: str | None = Field(
-        default=None, description="Why, in a few non-personal words.", examples=["moved house"]
+        json_schema_extra=PERSONAL_TEXT,
+        default=None,
+        description="Why, in a few non-personal words.",
+        examples=["moved house"],
     )
 
 
@@ -175,11 +181,13 @@ class InterviewHeld(_Interview):
         examples=[1],
     )
     topics: tuple[str, ...] = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=(),
         description="Topics discussed, in a few non-personal words each.",
         examples=[["legal situation", "family composition"]],
     )
     notes: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         max_length=4000,
         description="The coach's notes (personal data: need-to-know, never in statistics).",
@@ -198,6 +206,7 @@ class DossierElementRequested(CaseEvent):
     person_id: PersonId
     element: DossierElementKind = Field(description="Kind of element.", examples=["travel_document"])
     description: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         description="What exactly is asked for, in non-personal words.",
         examples=["copy of passport, all pages"],
@@ -234,6 +243,7 @@ class VulnerabilityFlagged(CaseEvent):
         examples=[{"person_id": ex.PERSON_ID, "vulnerabilities": ["pregnancy"]}],
     )
     details: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         max_length=2000,
         description=(
@@ -297,7 +307,10 @@ class ContactProblemFlagged(CaseEvent):
     notification_id: UUID = Field(description="The failed notification.", examples=[ex.NOTIFICATION_ID])
     channel: Channel = Field(description="Channel that failed.", examples=["email"])
     error: str = Field(
-        min_length=1, description="What went wrong, without personal data.", examples=["mailbox unavailable"]
+        json_schema_extra=PERSONAL_TEXT,
+        min_length=1,
+        description="What went wrong, without personal data.",
+        examples=["mailbox unavailable"],
     )
 
 
@@ -317,6 +330,7 @@ class ReferralProgressNoted(CaseEvent):
     status: ReferralStatus = Field(description="Where the referral stands.", examples=["acknowledged"])
     partner: PartnerCode | None = Field(default=None, description="The return partner.", examples=["fedasil"])
     reason: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         description="Why (rejection, withdrawal, no referral), in non-personal words.",
         examples=["no_consent"],
@@ -332,5 +346,92 @@ class OutcomeReopened(CaseEvent):
     case_id: CaseId
     decision_id: UUID = Field(description="The decision that no longer holds.", examples=[ex.DECISION_ID])
     reason: str = Field(
-        min_length=1, description="Why, in non-personal words.", examples=["person_changed_mind"]
+        json_schema_extra=PERSONAL_TEXT,
+        min_length=1,
+        description="Why, in non-personal words.",
+        examples=["person_changed_mind"],
+    )
+
+
+class HouseholdMemberAdded(CaseEvent):
+    """Someone joined the coached household during the trajectory (a birth, a family member
+    arriving); their own record starts here."""
+
+    event_type: ClassVar[str] = "HouseholdMemberAdded"
+    event_version: ClassVar[int] = 1
+
+    case_id: CaseId
+    member: PersonalData = Field(
+        description="The new member (personal data, per person).", examples=[ex.MEMBERS[1]]
+    )
+    change: MemberChange = Field(description="Why.", examples=["birth"])
+
+
+class HouseholdMemberLeft(CaseEvent):
+    """A member is no longer part of the coached household (left, or deceased); their record stays."""
+
+    event_type: ClassVar[str] = "HouseholdMemberLeft"
+    event_version: ClassVar[int] = 1
+
+    case_id: CaseId
+    person_id: PersonId
+    change: MemberChange = Field(description="Why.", examples=["left"])
+
+
+class AppointmentChanged(CaseEvent):
+    """The household's next interview moved to another time, or was cancelled, on the invitation
+    service's word; the case's "next interview due" follows it."""
+
+    event_type: ClassVar[str] = "AppointmentChanged"
+    event_version: ClassVar[int] = 1
+
+    case_id: CaseId
+    invitation_id: UUID = Field(description="The invitation.", examples=[ex.INVITATION_ID])
+    change: AppointmentChange = Field(description="Moved or cancelled.", examples=["moved"])
+    appointment_at: AwareDatetime | None = Field(
+        default=None, description="The new time (when moved).", examples=[ex.APPOINTMENT_AT]
+    )
+
+
+class DocumentAdded(CaseEvent):
+    """A document was added to the file (a passport copy, a decision, a medical certificate, a
+    signed consent). Its content stays in the case service's document store, never on a topic."""
+
+    event_type: ClassVar[str] = "DocumentAdded"
+    event_version: ClassVar[int] = 1
+
+    case_id: CaseId
+    document_id: UUID = Field(description="The document.", examples=["a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"])
+    kind: DocumentKind = Field(description="What it is.", examples=["travel_document"])
+    content_type: str = Field(
+        pattern=r"^(application/pdf|image/jpeg|image/png)$",
+        description="As read from its bytes.",
+        examples=["application/pdf"],
+    )
+    size_bytes: int = Field(ge=1, description="Its size.", examples=[182044])
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Digest of its content.", examples=["0" * 64])
+    person_id: PersonId | None = Field(
+        default=None, description="The member it concerns, if one.", examples=[ex.PERSON_ID]
+    )
+    element_id: UUID | None = Field(
+        default=None,
+        description="The requested dossier element it satisfies, if any.",
+        examples=[ex.ELEMENT_ID],
+    )
+
+
+class DocumentRemoved(CaseEvent):
+    """A document was taken off the file (added by mistake, or superseded); its content is deleted."""
+
+    event_type: ClassVar[str] = "DocumentRemoved"
+    event_version: ClassVar[int] = 1
+
+    case_id: CaseId
+    document_id: UUID = Field(description="The document.", examples=["a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"])
+    reason: str = Field(
+        json_schema_extra=PERSONAL_TEXT,
+        min_length=1,
+        max_length=200,
+        description="Why, in non-personal words.",
+        examples=["wrong file"],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, ClassVar, Final
 from uuid import UUID
 
@@ -11,6 +12,7 @@ from icam_contracts.base import Contract, PartnerCode, SubjectId
 from icam_contracts.enums import ActorRole, ClosureReason, Language, Outcome, SuspensionReason
 from icam_contracts.events import _examples as ex
 from icam_contracts.events.case import CaseEvent, CaseId
+from icam_contracts.personal_data import PERSONAL_TEXT
 
 _OTHER_NEEDS_TEXT: Final[dict[str, Any]] = {
     "if": {"properties": {"reason": {"const": "other"}}, "required": ["reason"]},
@@ -48,15 +50,8 @@ Provenance = Annotated[
 ]
 
 
-class OutcomeDecided(CaseEvent):
-    """The coach concluded the file review and communicated an outcome (A, B or C).
-
-    A decision can be revised: the revising event names the decision it replaces and why. For
-    ``return_accepted`` it records whether the person consented to a referral to a return partner.
-    """
-
-    event_type: ClassVar[str] = "OutcomeDecided"
-    event_version: ClassVar[int] = 1
+class _OutcomeContent(CaseEvent):
+    """What an outcome says: shared by its proposal (four-eyes) and its decision."""
 
     case_id: CaseId
     decision_id: UUID = Field(description="This decision.", examples=[ex.DECISION_ID])
@@ -79,17 +74,20 @@ class OutcomeDecided(CaseEvent):
         examples=[ex.PREVIOUS_DECISION_ID],
     )
     revision_reason: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         description="Why the earlier decision was revised; required with revises_decision_id.",
         examples=["new element in the file: proof of a pending procedure"],
     )
     rationale: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         max_length=4000,
         description="Why the coach reached this outcome, from the file review.",
         examples=["no pending procedure; no ground for a stay application found in the file"],
     )
     communicated: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         max_length=4000,
         description="What was told to the person (options, procedure, consequences).",
@@ -116,10 +114,67 @@ class OutcomeDecided(CaseEvent):
     model_config = ConfigDict(json_schema_extra=_REVISION_NEEDS_REASON)
 
     @model_validator(mode="after")
-    def _a_revision_says_why(self) -> OutcomeDecided:
+    def _a_revision_says_why(self) -> _OutcomeContent:
         if self.revises_decision_id is not None and not self.revision_reason:
             raise ValueError("a revision needs a revision_reason")
         return self
+
+
+class OutcomeDecided(_OutcomeContent):
+    """The coach concluded the file review and communicated an outcome (A, B or C).
+
+    A decision can be revised: the revising event names the decision it replaces and why. For
+    ``return_accepted`` it records whether the person consented to a referral to a return partner.
+    An outcome that needs a second pair of eyes (by default C) is decided only once a team lead
+    approved its proposal: ``approval`` then says who.
+    """
+
+    event_type: ClassVar[str] = "OutcomeDecided"
+    event_version: ClassVar[int] = 1
+
+    approval: DecisionProvenance | None = Field(
+        default=None,
+        description="The team lead who approved the proposal (four-eyes), when approval was needed.",
+        examples=[{**ex.PROVENANCE, "decided_by": "lead-4001", "role": "team_lead"}],
+    )
+
+
+class OutcomeProposed(_OutcomeContent):
+    """A coach proposed an outcome that needs a team lead's approval before it takes effect (by
+    default C: return refused, which closes the trajectory). Nothing is communicated to the person
+    or to partners until it is approved; ``provenance`` is the proposing coach."""
+
+    event_type: ClassVar[str] = "OutcomeProposed"
+    event_version: ClassVar[int] = 1
+
+
+class OutcomeApproved(CaseEvent):
+    """A team lead, not the proposer, approved the proposed outcome; it takes effect now."""
+
+    event_type: ClassVar[str] = "OutcomeApproved"
+    event_version: ClassVar[int] = 1
+
+    case_id: CaseId
+    decision_id: UUID = Field(description="The decision proposed and approved.", examples=[ex.DECISION_ID])
+    approval: Provenance
+
+
+class OutcomeProposalRejected(CaseEvent):
+    """A team lead sent the proposed outcome back; the file stays open for another decision."""
+
+    event_type: ClassVar[str] = "OutcomeProposalRejected"
+    event_version: ClassVar[int] = 1
+
+    case_id: CaseId
+    decision_id: UUID = Field(description="The decision proposed.", examples=[ex.DECISION_ID])
+    reason: str = Field(
+        json_schema_extra=PERSONAL_TEXT,
+        min_length=1,
+        max_length=2000,
+        description="Why, in non-personal words.",
+        examples=["consequences not yet explained with an interpreter"],
+    )
+    approval: Provenance
 
 
 class TrajectorySuspended(CaseEvent):
@@ -131,6 +186,11 @@ class TrajectorySuspended(CaseEvent):
     case_id: CaseId
     reason: SuspensionReason = Field(description="Why.", examples=["stay_procedure_started"])
     provenance: Provenance
+    review_on: date | None = Field(
+        default=None,
+        description="When the coach looks at the suspension again (the case's task list shows it).",
+        examples=["2026-06-30"],
+    )
 
 
 class TrajectoryResumed(CaseEvent):
@@ -142,6 +202,7 @@ class TrajectoryResumed(CaseEvent):
     case_id: CaseId
     provenance: Provenance
     note: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         description="Why, in a few non-personal words.",
         examples=["stay procedure rejected"],
@@ -157,6 +218,7 @@ class TrajectoryClosed(CaseEvent):
     case_id: CaseId
     reason: ClosureReason = Field(description="Why it closed.", examples=["return_refused"])
     reason_text: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         description="Explanation; required when reason is other.",
         examples=["consequences (forced return, possible detention) explained in French"],

@@ -67,6 +67,10 @@ class LocalIssuer:
         self.jwks_path.write_text(json.dumps(self.jwks(), indent=2))
         return self.jwks_path
 
+    def sign(self, claims: dict[str, Any]) -> str:
+        """Any claims signed with this issuer's key (the local OpenID provider's ID tokens)."""
+        return jwt.encode(claims, self._private_key, algorithm="RS256", headers={"kid": self.key_id})
+
     def mint(self, principal: Principal, ttl_seconds: int = 8 * 3600) -> str:
         now = int(time.time())
         claims = principal.claims() | {

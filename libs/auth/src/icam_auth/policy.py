@@ -23,6 +23,8 @@ LEADS = frozenset({Role.TEAM_LEAD})
 STATISTICS = frozenset({Role.OPS_VIEWER, Role.TEAM_LEAD, Role.ADMIN})
 PARTNERS = frozenset({Role.RETURN_PARTNER})
 AUDITORS = frozenset({Role.AUDITOR})
+DPO = frozenset({Role.DATA_PROTECTION_OFFICER})
+KEY_HOLDERS = frozenset({Role.SERVICE, Role.SUBSCRIBER})
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Route:
     personal_data: bool
     purpose: str
     tags: tuple[str, ...] = field(default=())
+    internal: bool = False  # called between services only: the gateway does not forward it
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -48,8 +51,17 @@ class Route:
         return principal.role in self.roles
 
 
-def _r(method: str, path: str, service: str, roles: frozenset[Role], personal: bool, purpose: str) -> Route:
-    return Route(method, path, service, roles, personal, purpose)
+def _r(
+    method: str,
+    path: str,
+    service: str,
+    roles: frozenset[Role],
+    personal: bool,
+    purpose: str,
+    *,
+    internal: bool = False,
+) -> Route:
+    return Route(method, path, service, roles, personal, purpose, internal=internal)
 
 
 ROUTES: tuple[Route, ...] = (
@@ -86,6 +98,7 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/agenda/coaches/{coach_id}", "invitation", READERS, True, "read a coach's agenda"),
     _r("GET", "/agenda/offices/{office}", "invitation", READERS, True, "read an office's agenda"),
     _r("GET", "/stats/funnel", "invitation", STATISTICS, False, "read the invitation funnel"),
+    _r("POST", "/duplicates/check", "invitation", COACHING, True, "look for a household met before"),
     # case service
     _r("POST", "/cases/{case_id}/interviews", "case", COACHING, False, "record an interview"),
     _r(
@@ -98,14 +111,41 @@ ROUTES: tuple[Route, ...] = (
     ),
     _r("POST", "/cases/{case_id}/vulnerabilities", "case", COACHING, False, "flag a vulnerability"),
     _r("POST", "/cases/{case_id}/outcome", "case", COACHING, False, "decide an outcome"),
+    _r("POST", "/cases/{case_id}/outcome/{decision_id}/approve", "case", LEADS, False, "approve an outcome"),
+    _r("POST", "/cases/{case_id}/outcome/{decision_id}/reject", "case", LEADS, False, "send an outcome back"),
+    _r("POST", "/cases/{case_id}/members", "case", COACHING, False, "add a household member"),
+    _r(
+        "POST",
+        "/cases/{case_id}/members/{person_id}/left",
+        "case",
+        COACHING,
+        False,
+        "record that a member left",
+    ),
     _r("POST", "/cases/{case_id}/suspend", "case", COACHING, False, "suspend a trajectory"),
     _r("POST", "/cases/{case_id}/resume", "case", COACHING, False, "resume a trajectory"),
     _r("POST", "/cases/{case_id}/close", "case", COACHING, False, "close a trajectory"),
     _r("POST", "/cases/{case_id}/assign", "case", LEADS, False, "reassign a case"),
     _r("POST", "/cases/{case_id}/transfer", "case", LEADS, False, "transfer a case"),
+    _r("POST", "/moves/reassignment", "case", LEADS, False, "hand many cases to another coach"),
+    _r("POST", "/moves/transfer", "case", LEADS, False, "transfer many cases"),
     _r("GET", "/cases/{case_id}", "case", READERS, True, "read a case"),
+    _r("POST", "/cases/{case_id}/documents", "case", COACHING, False, "add a document"),
+    _r("GET", "/cases/{case_id}/documents", "case", READERS, True, "list a file's documents"),
+    _r("POST", "/cases/{case_id}/documents/{document_id}/link", "case", READERS, False, "open a document"),
+    _r("GET", "/cases/{case_id}/documents/{document_id}/content", "case", READERS, True, "view a document"),
+    _r(
+        "POST",
+        "/cases/{case_id}/documents/{document_id}/remove",
+        "case",
+        COACHING,
+        False,
+        "remove a document",
+    ),
     _r("GET", "/cases/{case_id}/timeline", "case", READERS, True, "read a case's timeline"),
     _r("GET", "/caseload", "case", READERS, True, "read a caseload"),
+    _r("GET", "/tasks", "case", READERS, True, "read what needs doing"),
+    _r("GET", "/tasks/overdue-by-coach", "case", LEADS | {Role.ADMIN}, False, "read a region's overdue work"),
     _r("GET", "/stats/outcomes", "case", STATISTICS, False, "read outcome statistics"),
     # referral service
     _r("GET", "/partners", "referral", COACHING | PARTNERS | STATISTICS, False, "read the partner catalogue"),
@@ -129,6 +169,32 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/notifications/{notification_id}", "notification", READERS, True, "read a notification"),
     _r("GET", "/notifications/{notification_id}/pdf", "notification", READERS, True, "read a letter"),
     _r("GET", "/stats/delivery", "notification", STATISTICS, False, "read delivery statistics"),
+    # privacy service: key custody, erasure, retention holds, subject access
+    _r(
+        "POST",
+        "/keys/issue",
+        "privacy",
+        frozenset({Role.SERVICE}),
+        False,
+        "obtain keys to seal with",
+        internal=True,
+    ),
+    _r("POST", "/keys/release", "privacy", KEY_HOLDERS, True, "obtain data keys to open with"),
+    _r("GET", "/keys/access", "privacy", AUDITORS | DPO, False, "read who obtained which keys"),
+    _r("POST", "/erasures", "privacy", DPO, False, "order the erasure of a person"),
+    _r("GET", "/erasures", "privacy", DPO | AUDITORS, False, "read erasure receipts"),
+    _r("GET", "/erasures/{erasure_id}", "privacy", DPO | AUDITORS, False, "read an erasure receipt"),
+    _r("POST", "/holds", "privacy", DPO, False, "place a retention hold"),
+    _r("POST", "/holds/{hold_id}/release", "privacy", DPO, False, "release a retention hold"),
+    _r("GET", "/holds", "privacy", DPO, False, "read retention holds"),
+    _r("GET", "/retention", "privacy", DPO, False, "read what retention will erase when"),
+    _r("GET", "/subjects/{person_id}", "privacy", DPO, True, "export what is held about a person"),
+    _r("GET", "/subject-data/{person_id}", "invitation", DPO, True, "export a person's data", internal=True),
+    _r("GET", "/subject-data/{person_id}", "case", DPO, True, "export a person's data", internal=True),
+    _r("GET", "/subject-data/{person_id}", "referral", DPO, True, "export a person's data", internal=True),
+    _r(
+        "GET", "/subject-data/{person_id}", "notification", DPO, True, "export a person's data", internal=True
+    ),
     # the gateway's own routes (under /api)
     _r("GET", "/views/caseload", "gateway", READERS, True, "coach caseload review"),
     _r("GET", "/views/cases/{case_id}", "gateway", READERS, True, "case file review"),
@@ -147,9 +213,10 @@ class NotAllowed(PermissionError):
 
 
 def route_for(method: str, path: str) -> Route:
-    """The operation a concrete `method path` is (the gateway's forwarding)."""
+    """The operation a concrete `method path` is (the gateway's forwarding; internal rows are
+    called between services only)."""
     for route in ROUTES:
-        if route.matches(method, path):
+        if not route.internal and route.matches(method, path):
             return route
     raise NoSuchRoute(f"{method} {path}")
 

@@ -152,6 +152,7 @@ class CommandResult:
 
 
 Authorize = Callable[[Principal, S], None]
+Alongside = Callable[[Connection], Awaitable[None]]
 Summarize = Callable[[Sequence[Event]], Mapping[str, Any]]
 
 
@@ -214,9 +215,12 @@ class Application:
         summarize: Summarize | None = None,
         extends: frozenset[str] = frozenset(),
         command: str = "",
+        alongside: Alongside | None = None,
     ) -> CommandResult:
         """Run one HTTP command in a transaction of its own (see the module's docstring);
-        `command` names it in the `icam_commands_total` metric (the route's path template)."""
+        `command` names it in the `icam_commands_total` metric (the route's path template);
+        `alongside(conn)` is work that must commit with the events, or not at all (a document's
+        content beside its `DocumentAdded`)."""
         name = command or decider.kind
         try:
             result = await self._execute(
@@ -231,6 +235,7 @@ class Application:
                 created_id=created_id,
                 summarize=summarize,
                 extends=extends,
+                alongside=alongside,
             )
         except DatabaseUnavailable:
             COMMANDS.labels(self.service, name, "failed").inc()
@@ -309,6 +314,7 @@ class Application:
         created_id: str | None,
         summarize: Summarize | None,
         extends: frozenset[str],
+        alongside: Alongside | None,
     ) -> CommandResult:
         await lock(conn, stream_id)
         loaded = await self.load(conn, decider, stream_id)
@@ -340,6 +346,8 @@ class Application:
             extends=extends,
         )
         result = replace(result, created_id=created_id, extra=dict(summarize(events)) if summarize else {})
+        if alongside is not None:
+            await alongside(conn)
         if caller.idempotency is not None:
             await idempotency.store(conn, caller.idempotency, result.to_record())
         log.info("command_executed", stream_id=stream_id, events=list(result.events))

@@ -67,11 +67,16 @@ def decode(recorded: RecordedEvent) -> Event | None:
 
 
 def fold(
-    decider: Decider[S], stream_id: str, history: Iterable[RecordedEvent], until_version: int | None = None
+    decider: Decider[S],
+    stream_id: str,
+    history: Iterable[RecordedEvent],
+    until_version: int | None = None,
+    start: S | None = None,
 ) -> S:
-    """The state of `stream_id` after `history` (up to `until_version`); an unknown event type (a
-    newer producer's) changes nothing."""
-    state = decider.initial(stream_id)
+    """The state of `stream_id` after `history` (up to `until_version`), from `start` (the state
+    before the first event of `history`) or the initial state; an unknown event type (a newer
+    producer's) changes nothing."""
+    state = start if start is not None else decider.initial(stream_id)
     for recorded in history:
         if until_version is not None and recorded.stream_version > until_version:
             break

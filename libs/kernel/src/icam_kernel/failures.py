@@ -23,6 +23,8 @@ from typing import Any
 import asyncpg
 from aiokafka import errors as kafka_errors
 
+from icam_kernel.keyring import KeyringUnavailable
+
 # SQLSTATE classes and codes of an unavailable or refusing database (PostgreSQL appendix A)
 _TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "57", "58")  # connection, resources, operator, system
 _TRANSIENT_SQLSTATES = frozenset(
@@ -91,6 +93,8 @@ def _transient_itself(error: BaseException) -> bool | None:
         # a pooled connection the server terminated while idle ("cannot switch to state ...;
         # another operation is in progress"): the pool replaces it, the next attempt succeeds
         return True
+    if isinstance(error, KeyringUnavailable):
+        return True  # the key custodian (privacy service) is down or restarting
     if isinstance(error, asyncpg.PostgresError):
         state = str(getattr(error, "sqlstate", "") or "")
         if state in _NOT_TRANSIENT_SQLSTATES:

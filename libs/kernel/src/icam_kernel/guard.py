@@ -25,7 +25,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 @dataclass(frozen=True)
 class Limits:
     """`ICAM_MAX_BODY_BYTES` (default 1 MiB), `ICAM_MAX_TARGET_BYTES` (path + query, 8 KiB);
-    `large_bodies`: (path prefix, limit) pairs for routes that take documents."""
+    `large_bodies`: (path pattern, limit) pairs for routes that take documents."""
 
     max_body: int = DEFAULT_MAX_BODY
     max_target: int = DEFAULT_MAX_TARGET
@@ -40,7 +40,9 @@ class Limits:
         )
 
     def body_limit(self, path: str) -> int:
-        return next((limit for prefix, limit in self.large_bodies if path.startswith(prefix)), self.max_body)
+        return next(
+            (limit for pattern, limit in self.large_bodies if re.fullmatch(pattern, path)), self.max_body
+        )
 
 
 class BodyTooLarge(HTTPException):

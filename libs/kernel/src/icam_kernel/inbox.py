@@ -32,7 +32,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from icam_kernel import sequencing
+from icam_kernel import sealing, sequencing
 from icam_kernel.db import Connection
 from icam_kernel.events import RecordedEvent
 from icam_kernel.failures import describe, is_transient, safe_message
@@ -43,6 +43,7 @@ from icam_kernel.observability import (
     PARKED_EVENTS,
     bound_context,
 )
+from icam_kernel.sealing import Vault
 from icam_kernel.sequencing import Verdict, record_dead_letter
 from icam_kernel.supervision import Policy, Worker
 from icam_kernel.upcasting import Upcaster
@@ -107,8 +108,10 @@ class IdempotentConsumer:
         upcaster: Upcaster | None = None,
         event_types: Collection[str] | None = None,
         watch: Worker | None = None,
+        vault: Vault | None = None,
     ) -> None:
         self.pool, self.name, self.handler = pool, consumer_name, handler
+        self.vault = vault
         self.publish_dead_letter = dead_letters
         self.retry = retry or RetryPolicy()
         self.upcaster = upcaster
@@ -117,8 +120,13 @@ class IdempotentConsumer:
         # how the consumer's batches fare, for supervision (restarts counted, crash loop seen)
         self.watch = watch or Worker(f"consumer:{consumer_name}", "", Policy())
 
-    def parse(self, value: bytes) -> RecordedEvent:
+    async def parse(self, value: bytes) -> RecordedEvent:
+        """The event of a record: personal data opened (the process's vault), then upcast. A seal
+        that does not open is poison (dead letter); an unreachable key custodian is not (retry)."""
         event = RecordedEvent.from_envelope(json.loads(value))
+        vault = self.vault or sealing.installed()
+        if vault is not None:
+            (event,) = await vault.open_events([event])
         if self.upcaster is None:
             return event
         return event.with_payload(*self.upcaster.upcast(event.event_type, event.event_version, event.data))
@@ -154,10 +162,19 @@ class IdempotentConsumer:
         Raises only when an outage outlasts the policy's ceiling (the batch is then rewound)."""
         if not self.interested_in(delivery):
             return Outcome.NOT_OF_INTEREST
-        try:
-            event = self.parse(delivery.value)
-        except (ValueError, KeyError, TypeError) as malformed:
-            return await self._dead_letter(delivery, None, malformed, attempts=1)
+        waited, outage_since = 0, None
+        while True:
+            try:
+                event = await self.parse(delivery.value)
+                break
+            except (ValueError, KeyError, TypeError) as malformed:  # a seal that does not open too
+                return await self._dead_letter(delivery, None, malformed, attempts=1)
+            except Exception as error:  # the key custodian unreachable: wait, never dead-letter
+                if not is_transient(error):
+                    raise
+                outage_since = outage_since or time.monotonic()
+                waited += 1
+                await self._wait_out(error, waited, outage_since)
         with bound_context(
             correlation_id=event.correlation_id, event_id=str(event.event_id), consumer=self.name
         ):

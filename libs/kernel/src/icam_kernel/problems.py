@@ -178,3 +178,20 @@ def render_markdown(types: list[ProblemType]) -> str:
     for p in types:
         lines.append(f"| `{p.uri}` | {p.status} | {p.title} | {p.meaning} | {p.owner} |")
     return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m icam_kernel.problems OUT MODULE...`: import the modules that define refusals,
+    write the catalogue to OUT."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    out, *modules = argv if argv is not None else sys.argv[1:]
+    for module in modules:
+        importlib.import_module(module)
+    Path(out).write_text(render_markdown(catalogue()))
+
+
+if __name__ == "__main__":
+    main()

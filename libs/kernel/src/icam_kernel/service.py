@@ -38,19 +38,26 @@ from faststream.kafka import KafkaBroker
 
 from icam_auth import AuthSettings, TokenVerifier
 from icam_auth.fastapi import install_verifier
-from icam_kernel import idempotency
+from icam_contracts.events import PersonalDataErased
+from icam_contracts.events.privacy import _DataPurged
+from icam_contracts.topics import PRIVACY_EVENTS
+from icam_kernel import idempotency, sealing
 from icam_kernel.application import Application, Clock
+from icam_kernel.erasure import KERNEL_PURGES, Purge, erasure_row
 from icam_kernel.events import Actor
 from icam_kernel.failures import Backoff
 from icam_kernel.guard import Limits, RequestGuard
 from icam_kernel.http import health_router, install_problem_handlers
 from icam_kernel.inbox import Handler, IdempotentConsumer, RetryPolicy
+from icam_kernel.keyring import CachedKeyring, HttpKeyring
 from icam_kernel.migrations import apply_migrations
 from icam_kernel.observability import configure_logging
 from icam_kernel.openapi import document_problems
 from icam_kernel.outbox import OutboxRelay
 from icam_kernel.parking import keep_releasing
 from icam_kernel.projections import ASYNC, INLINE, Projection, ProjectionRunner, register_projection
+from icam_kernel.reactions import HandlerTable
+from icam_kernel.sealing import Vault
 from icam_kernel.store import DEFAULT_MAX_EVENT_BYTES, EventStore
 from icam_kernel.supervision import Policy, Supervisor
 from icam_kernel.timers import TimerHandler, TimerWorker
@@ -78,6 +85,13 @@ class ServiceSettings:
     # how soon the group notices a consumer that died (kill -9) and gives its partitions to the
     # one that replaced it: a restarted process waits this long for its partitions, once per group
     consumer_session_timeout_ms: int = 10_000
+    # put before the name of a consumer that has no group of its own (the privacy topic's, the
+    # privacy service's): platforms sharing a broker then never share a group
+    consumer_group_prefix: str = ""
+    keyring_url: str = ""  # the privacy service (key custodian); empty: personal data in clear
+    service_token: str = ""  # this service's workload token for the key custodian
+    key_cache_seconds: float = 60.0
+    privacy_topic: str = PRIVACY_EVENTS
 
     @classmethod
     def from_env(cls, default_name: str = "icam") -> ServiceSettings:
@@ -94,10 +108,29 @@ class ServiceSettings:
             worker_backoff_ceiling=float(env("ICAM_WORKER_BACKOFF_SECONDS", "30")),
             crash_loop_restarts=int(env("ICAM_CRASH_LOOP_RESTARTS", "5")),
             consumer_session_timeout_ms=int(env("ICAM_CONSUMER_SESSION_TIMEOUT_MS", "10000")),
+            consumer_group_prefix=env("ICAM_CONSUMER_GROUP_PREFIX", ""),
+            keyring_url=env("ICAM_KEYRING_URL", ""),
+            service_token=_service_token(),
+            key_cache_seconds=float(env("ICAM_KEY_CACHE_SECONDS", "60")),
+            privacy_topic=env("ICAM_PRIVACY_TOPIC") or env("ICAM_TOPIC_PREFIX", "") + PRIVACY_EVENTS,
         )
 
     def supervision(self) -> Policy:
         return Policy(Backoff(initial=0.5, ceiling=self.worker_backoff_ceiling), self.crash_loop_restarts)
+
+
+def _service_token() -> str:
+    """`ICAM_SERVICE_TOKEN`, or the file `ICAM_SERVICE_TOKEN_FILE` names (a projected token)."""
+    path = os.environ.get("ICAM_SERVICE_TOKEN_FILE")
+    return Path(path).read_text().strip() if path else os.environ.get("ICAM_SERVICE_TOKEN", "")
+
+
+def vault_of(settings: ServiceSettings) -> Vault | None:
+    """The vault that seals with the privacy service's keys, if the service is given one."""
+    if not settings.keyring_url:
+        return None
+    remote = HttpKeyring(settings.keyring_url, settings.service_token)
+    return Vault(CachedKeyring(remote, ttl=settings.key_cache_seconds))
 
 
 @dataclass
@@ -113,6 +146,7 @@ class ServiceRuntime:
     timers: dict[str, TimerHandler] = field(default_factory=dict)
     timer_retry_delay: timedelta = timedelta(seconds=30)
     clock: Clock | None = None
+    seals_personal_data: bool = True  # False for the key custodian itself (it keeps no personal data)
     broker: KafkaBroker = field(init=False)
     application: Application = field(init=False)
     supervisor: Supervisor = field(init=False)
@@ -173,8 +207,30 @@ class ServiceRuntime:
         session = self.settings.consumer_session_timeout_ms
         options.setdefault("session_timeout_ms", session)
         options.setdefault("heartbeat_interval_ms", max(session // 3, 100))
+        if self.settings.consumer_group_prefix:
+            options.setdefault("group_id", self.settings.consumer_group_prefix + consumer_name)
         consumer.subscribe(self.broker, topic, **options)
         self._consumers.append(consumer)
+
+    def forget_erased(
+        self,
+        report: type[_DataPurged],
+        *purges: Purge,
+        forget: Callable[[PersonalDataErased], None] | None = None,
+    ) -> None:
+        """Follow the privacy topic: on `PersonalDataErased` drop the keys from the cache, run
+        `forget` (the service's own caches), purge every store (with the kernel's) and report."""
+
+        def forget_all(erased: PersonalDataErased) -> None:
+            vault = self.store.vault
+            if vault is not None and isinstance(vault.keyring, CachedKeyring):
+                vault.keyring.forget(erased.key_ids)
+            if forget is not None:
+                forget(erased)
+
+        row = erasure_row(self.name, report, (*purges, *KERNEL_PURGES), forget_all)
+        table = HandlerTable(self.application, row)
+        self.consume(self.settings.privacy_topic, f"{self.name}-from-privacy", table)
 
     def background(self, name: str, work: BackgroundWork) -> None:
         """Run `work()` as a supervised worker once the service started (pool open, migrations
@@ -187,6 +243,10 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         configure_logging()
+        if (vault := vault_of(self.settings)) is not None:
+            sealing.install(vault)
+        elif self.store.vault is None and self.seals_personal_data:
+            log.warning("personal_data_in_clear", service=self.name, reason="ICAM_KEYRING_URL is not set")
         self.pool = await asyncpg.create_pool(
             self.settings.database_url, min_size=2, max_size=self.settings.pool_size
         )

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
+from icam_kernel import sealing
 from icam_kernel.db import Connection
 from icam_kernel.errors import EventTooLarge
 from icam_kernel.events import NewEvent, RecordedEvent
 from icam_kernel.observability import APPEND_SECONDS
+from icam_kernel.sealing import Vault
 from icam_kernel.upcasting import Upcaster
 
 if TYPE_CHECKING:
@@ -108,6 +110,7 @@ class EventStore:
         topic: str,
         upcaster: Upcaster | None = None,
         inline_projections: Sequence[Projection] = (),
+        vault: Vault | None = None,
         *,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     ) -> None:
@@ -115,14 +118,33 @@ class EventStore:
         self.upcaster = upcaster
         self.inline_projections = tuple(inline_projections)
         self.max_event_bytes = max_event_bytes
+        self._vault = vault
         self._latency = APPEND_SECONDS.labels(topic=topic)
 
     def check_size(self, event_type: str, data: str, actor: str) -> None:
         """Refuse an event whose envelope would be over the topic's limit (`EventTooLarge`): the
-        broker would refuse it, and such a row would only be moved aside by the relay."""
+        broker would refuse it, and such a row would only be moved aside by the relay. `data` is
+        the payload as stored and published (sealed), which is larger than the clear one."""
         size = envelope_size(data, actor)
         if size > self.max_event_bytes:
             raise EventTooLarge(event_type, size, self.max_event_bytes)
+
+    @property
+    def vault(self) -> Vault | None:
+        """What personal data is sealed and opened with: this store's, else the process's."""
+        return self._vault or sealing.installed()
+
+    async def _stored(self, event: NewEvent) -> str:
+        vault = self.vault
+        data = await vault.seal(event.event_type, event.event_version, event.data) if vault else event.data
+        return json.dumps(data)
+
+    async def _read(self, rows: Sequence[Any]) -> list[RecordedEvent]:
+        events = [RecordedEvent.from_row(r) for r in rows]
+        vault = self.vault
+        if vault is not None:
+            events = await vault.open_events(events)
+        return [self._upcast(e) for e in events]
 
     async def append(
         self, conn: Connection, stream_id: str, events: Sequence[NewEvent], expected_version: Expected
@@ -142,7 +164,7 @@ class EventStore:
     async def _append(
         self, conn: Connection, stream_id: str, events: Sequence[NewEvent], expected: Expected
     ) -> AppendResult:
-        data = [json.dumps(e.data) for e in events]
+        data = [await self._stored(e) for e in events]  # sealed: the size the broker will see
         actors = [json.dumps(e.actor.to_dict()) for e in events]
         for event, payload, actor in zip(events, data, actors, strict=True):
             self.check_size(event.event_type, payload, actor)
@@ -215,7 +237,7 @@ class EventStore:
         """A stream's events in order; `as_of` keeps those recorded at or before that time,
         `occurred_as_of` those that happened at or before it (a temporal query either way)."""
         rows = await conn.fetch(_READ_STREAM, stream_id, from_version, as_of, occurred_as_of)
-        return [self._upcast(RecordedEvent.from_row(r)) for r in rows]
+        return await self._read(rows)
 
     async def read_all(
         self, conn: Connection, after_position: int, limit: int, *, gap_safe: bool = True
@@ -228,7 +250,7 @@ class EventStore:
         out every writer it cares about (projection rebuild's swap).
         """
         rows = await conn.fetch(_READ_ALL if gap_safe else _READ_ALL_VISIBLE, after_position, limit)
-        return [self._upcast(RecordedEvent.from_row(r)) for r in rows]
+        return await self._read(rows)
 
     async def stream_version(self, conn: Connection, stream_id: str) -> int:
         """The stream's current version, 0 when it has no events."""

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from icam_auth import Principal, Role
+from icam_auth import Principal, Role, staff
 from icam_contracts.reference import ReferenceData, load_reference_data
 from icam_platform import journeys as j
 from icam_platform.demo_plan import (
@@ -30,8 +30,9 @@ from icam_platform.demo_plan import (
     open_desks,
 )
 
-COACHES_PER_REGION = 3
-PARTNERS = ("fedasil", "iom", "caritas_international")
+# the same made-up staff the local OpenID provider lists on its sign-in page
+COACHES_PER_REGION = staff.COACHES_PER_REGION
+PARTNERS = tuple(staff.PARTNERS)
 MAX_SLOT_ATTEMPTS = 40
 
 
@@ -145,9 +146,8 @@ class Seeder:
                 procedure_explained=True, stay_procedure_started=True,
             )  # fmt: skip
         elif h.fate == "C":
-            await j.decide_outcome(
-                self.gw, coach, case_id, "return_refused", language=lang, consequences_explained=True
-            )
+            lead = j.team_lead(f"lead-{coach.region}", str(coach.region))
+            await j.refuse_return(self.gw, coach, lead, case_id, language=lang)
         elif h.fate.startswith("B"):
             code = PARTNERS[int(h.household_id[-1], 16) % 2]  # Fedasil or IOM, as the coach prefers
             await j.decide_outcome(
@@ -200,6 +200,9 @@ def summary(outcomes: list[Outcome], by_status: Counter[str], gateway_url: str) 
     if errors:
         lines.append(f"             {len(errors)} households stopped early, e.g.: {errors[0].error}")
     lines += [
+        "Sign in      at the web workspace (its URL is printed last) as any made-up staff member: coaches",
+        "             demo-coach-<region>-1..3, team leads demo-lead-<region>, return partners",
+        "             demo-partner-fedasil|iom|caritas_international, demo-ops, demo-auditor",
         f"Look         {gateway_url}/docs  (Authorize with a token)",
         "             uv run icam token --role team_lead --region brussels --sub demo-lead-brussels",
         "             uv run icam token --role coach --region liege --sub demo-coach-liege-1",

@@ -199,7 +199,7 @@ async def open_case_of(
     """The household's case once the case service has opened it (from the invitation's event)."""
 
     async def probe() -> dict[str, Any] | None:
-        page = await gw.get(by, "/api/caseload", region=by.region, limit=200)
+        page = await gw.get(by, "/api/caseload", region=by.region, q=home.adult_id, limit=200)
         return next((item for item in page["items"] if item["household_id"] == home.household_id), None)
 
     return await eventually(probe, timeout=timeout, what=f"case of household {home.household_id}")
@@ -239,6 +239,23 @@ async def decide_outcome(
     }
     result: dict[str, Any] = await gw.post(by, f"/api/cases/{case_id}/outcome", body)
     return result
+
+
+async def approve_outcome(gw: Gateway, lead: Principal, case_id: str, decision_id: str) -> dict[str, Any]:
+    """A team lead (not the proposer) approves a proposed outcome: it takes effect (four eyes)."""
+    path = f"/api/cases/{case_id}/outcome/{decision_id}/approve"
+    result: dict[str, Any] = await gw.post(lead, path, {})
+    return result
+
+
+async def refuse_return(
+    gw: Gateway, by: Principal, lead: Principal, case_id: str, *, language: str = "fr"
+) -> dict[str, Any]:
+    """Outcome C: the coach proposes it with the consequences explained; the team lead approves."""
+    proposed = await decide_outcome(
+        gw, by, case_id, "return_refused", language=language, consequences_explained=True
+    )
+    return await approve_outcome(gw, lead, case_id, str(proposed["id"]))
 
 
 async def case_status(gw: Gateway, by: Principal, case_id: str) -> str:

@@ -32,6 +32,7 @@ class Service:
     name: str
     port: int
     app: str  # "module:factory" for uvicorn --factory
+    database: bool = True  # whether it gets a database of its own (icam_<name>)
 
     @property
     def module(self) -> str:
@@ -46,18 +47,21 @@ class Service:
 
 
 SERVICES = (
+    Service("privacy", 8107, "icam_privacy.app:create_app"),
     Service("invitation", 8101, "icam_invitation.app:create_app"),
     Service("case", 8102, "icam_case.app:create_app"),
     Service("referral", 8103, "icam_referral.app:create_app"),
     Service("notification", 8104, "icam_notification.app:create_app"),
     Service("gateway", 8100, "icam_gateway.app:create_app"),
+    Service("oidc", 8106, "icam_auth.oidc_provider:create_app", database=False),
+    Service("web", 8105, "icam_web.app:create_app"),
 )
 
 
 def services(port_offset: int | None = None) -> tuple[Service, ...]:
     """The platform's processes; `ICAM_PORT_OFFSET` moves all ports (a second platform beside one)."""
     offset = int(os.environ.get("ICAM_PORT_OFFSET", "0")) if port_offset is None else port_offset
-    return tuple(Service(s.name, s.port + offset, s.app) for s in SERVICES)
+    return tuple(Service(s.name, s.port + offset, s.app, s.database) for s in SERVICES)
 
 
 def _port_offset() -> int:
@@ -110,11 +114,11 @@ def _environment(
     env = dict(os.environ)
     for other in peers:
         env.setdefault(f"{other.name.upper()}_URL", other.url)
+    database = os.environ.get(f"{service.name.upper()}_DATABASE_URL") or endpoints.database_for(service.name)
     env.update(
         {
             "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
-            "DATABASE_URL": os.environ.get(f"{service.name.upper()}_DATABASE_URL")
-            or endpoints.database_for(service.name),
+            "DATABASE_URL": database if service.database else "",
             "ICAM_SERVICE_NAME": service.name,
             "ICAM_HOME": str(settings.home),
             "LOG_FORMAT": "json",
@@ -122,8 +126,22 @@ def _environment(
             "ICAM_AUTH_JWKS": str(local_issuer(settings).write_jwks()),
         }
     )
+    env.update(_key_custody(service, peers, settings))
     env.update(extra)
     return env
+
+
+SEALING = ("invitation", "case", "referral", "notification")
+
+
+def _key_custody(service: Service, peers: tuple[Service, ...], settings: InfraSettings) -> dict[str, str]:
+    """The services that seal personal data get the privacy service's address and a workload token
+    of their own (role `service`, 30 days: a local platform is restarted long before)."""
+    privacy = next((p for p in peers if p.name == "privacy"), None)
+    if privacy is None or service.name not in SEALING:
+        return {}
+    token = local_issuer(settings).mint(Principal(service.name, Role.SERVICE), ttl_seconds=30 * 24 * 3600)
+    return {"ICAM_KEYRING_URL": privacy.url, "ICAM_SERVICE_TOKEN": token}
 
 
 def healthy(service: Service, timeout: float = 2.0) -> bool:
@@ -221,11 +239,15 @@ def up(args: argparse.Namespace) -> int:
         api = f"http://127.0.0.1:{mailbox.HTTP_PORT + _port_offset()}/docs"
         print(f"Mailbox      uv run icam mail   (API: {api})")
     failed = [n for n, state in report.items() if not state.startswith("healthy")]
+    code = 1 if failed else 0
     if getattr(args, "demo", False) and gateway and not failed:
         from icam_platform.demo import run_demo  # imported late: only `--demo` needs the journeys
 
-        return run_demo(gateway.url, local_issuer(settings).mint)
-    return 1 if failed else 0
+        code = run_demo(gateway.url, local_issuer(settings).mint)
+    web = next((s for s in available if s.name == "web"), None)
+    if web:  # last, so that it is the line a person sees
+        print(f"Web          {web.url}   (sign in as any made-up staff member of the local provider)")
+    return code
 
 
 def down(args: argparse.Namespace) -> int:

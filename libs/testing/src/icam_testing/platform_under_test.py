@@ -95,6 +95,7 @@ class SmsProvider(BaseHTTPRequestHandler):
 class PlatformUnderTest:
     home: Path
     gateway_url: str
+    web_url: str
     topic_prefix: str
     kafka_bootstrap: str
     issuer: LocalIssuer
@@ -132,7 +133,7 @@ def running_platform(
     prefix = f"e2e{run_id}."
     settings = InfraSettings.from_env(home)
     endpoints = Endpoints(kafka_bootstrap, postgres_url, True, True, database_prefix=f"e2e_{run_id}_")
-    names = [s.name for s in platform.SERVICES]
+    names = [s.name for s in platform.SERVICES if s.database]
     asyncio.run(_create_databases(postgres_url, [f"e2e_{run_id}_{n}" for n in names]))
     asyncio.run(topics.ensure_topics(kafka_bootstrap, replication_factor=1, partitions=3, prefix=prefix))
 
@@ -150,6 +151,7 @@ def running_platform(
         # a process killed by a fault test) never make this one's groups rebalance
         **{f"{n.upper()}_CONSUMER_GROUP": f"e2e{run_id}-{n}" for n in ("case", "invitation", "referral")},
         "NOTIFICATION_CONSUMER_PREFIX": f"e2e{run_id}-notification",
+        "ICAM_CONSUMER_GROUP_PREFIX": f"e2e{run_id}-",  # the privacy topic's and service's consumers
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp.port),
         "SMS_PROVIDER_URL": f"http://127.0.0.1:{sms_server.server_port}/messages",
@@ -165,10 +167,11 @@ def running_platform(
         if unhealthy:
             tails = "\n".join(f"--- {n}\n{_tail(settings.logs_dir / (n + '.log'))}" for n in unhealthy)
             raise RuntimeError(f"platform did not come up: {unhealthy}\n{tails}")
-        gateway = next(s for s in peers if s.name == "gateway")
+        urls = {s.name: s.url for s in peers}
         yield PlatformUnderTest(
             home=home,
-            gateway_url=gateway.url,
+            gateway_url=urls["gateway"],
+            web_url=urls["web"],
             topic_prefix=prefix,
             kafka_bootstrap=kafka_bootstrap,
             issuer=platform.local_issuer(settings),

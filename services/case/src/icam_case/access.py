@@ -34,6 +34,12 @@ def may_record(principal: Principal, case: Case) -> None:
     raise Forbidden(f"role {principal.role.value} of region {principal.region} may not record on this case")
 
 
+def may_approve(principal: Principal, case: Case) -> None:
+    """Approving or sending back a proposed outcome: the team lead of the case's region."""
+    if principal.role is not Role.TEAM_LEAD or not principal.works_in(case.region):
+        raise Forbidden("only the team lead of the case's region approves its outcomes")
+
+
 def may_reassign(principal: Principal, case: Case) -> None:
     """Reassigning and transferring: the team lead of the case's region."""
     if principal.role is not Role.TEAM_LEAD or not principal.works_in(case.region):
@@ -45,6 +51,12 @@ def sees_vulnerability_details(principal: Principal, case: Case) -> bool:
     if principal.role is Role.COACH:
         return principal.works_in(case.region) and case.coach_id == principal.subject
     return principal.role is Role.TEAM_LEAD and principal.works_in(case.region)
+
+
+def sees_identity(principal: Principal, case: Case) -> bool:
+    """Names, birth dates and languages of the members: whoever coaches the case's region (the
+    region's coaches and team lead); admins see dossier references only."""
+    return principal.role in (Role.COACH, Role.TEAM_LEAD) and principal.works_in(case.region)
 
 
 def sees_vulnerability_categories(principal: Principal, case: Case) -> bool:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
+from icam_case.domain.tasks import TaskPolicy
+from icam_contracts.enums import Outcome
 from icam_contracts.reference import ReferenceData, load_reference_data
 from icam_contracts.topics import CASE_EVENTS, INVITATION_EVENTS, NOTIFICATION_EVENTS, REFERRAL_EVENTS
 from icam_kernel.service import ServiceSettings
@@ -43,6 +47,13 @@ class CaseSettings:
     `no_show_threshold`: consecutive no-shows that mark contact as lost (CASE_NO_SHOW_THRESHOLD).
     `legal_basis` / `policy_version`: provenance stamped on decisions (CASE_LEGAL_BASIS, CASE_POLICY_VERSION).
     `default_region`: region of helpline requests that name none (CASE_DEFAULT_REGION).
+    `needs_approval`: outcomes a team lead approves before they take effect (CASE_APPROVAL_REQUIRED,
+    comma-separated outcome codes; default `return_refused`; empty: none).
+    `staff`: coach → region, from the identity provider's export (CASE_STAFF_DIRECTORY, a JSON file of
+    `{"coach-4711": "brussels"}`); without it a coach's region is that of the cases they hold.
+    `slot`: an interview's length, for agenda clashes in bulk moves (CASE_SLOT_MINUTES, 60).
+    `tasks`: the delays behind the task list (CASE_TASK_UNANSWERED_DAYS 3, CASE_TASK_STAY_APPLICATION_DAYS
+    30, CASE_TASK_SUSPENSION_REVIEW_DAYS 90).
     """
 
     service: ServiceSettings
@@ -52,6 +63,10 @@ class CaseSettings:
     legal_basis: str = DEFAULT_LEGAL_BASIS
     policy_version: str = DEFAULT_POLICY_VERSION
     default_region: str = "brussels"
+    needs_approval: frozenset[Outcome] = frozenset({Outcome.RETURN_REFUSED})
+    tasks: TaskPolicy = field(default_factory=TaskPolicy)
+    staff: dict[str, str] = field(default_factory=dict)
+    slot: timedelta = timedelta(minutes=60)
     read_your_writes_timeout: float = 2.0
     reference: ReferenceData = field(default_factory=load_reference_data)
 
@@ -67,6 +82,22 @@ class CaseSettings:
             legal_basis=env.get("CASE_LEGAL_BASIS", DEFAULT_LEGAL_BASIS),
             policy_version=env.get("CASE_POLICY_VERSION", DEFAULT_POLICY_VERSION),
             default_region=env.get("CASE_DEFAULT_REGION", "brussels"),
+            staff=load_staff(env.get("CASE_STAFF_DIRECTORY")),
+            slot=timedelta(minutes=float(env.get("CASE_SLOT_MINUTES", "60"))),
+            tasks=TaskPolicy(
+                unanswered_after=timedelta(days=float(env.get("CASE_TASK_UNANSWERED_DAYS", "3"))),
+                stay_application_within=timedelta(
+                    days=float(env.get("CASE_TASK_STAY_APPLICATION_DAYS", "30"))
+                ),
+                review_suspension_after=timedelta(
+                    days=float(env.get("CASE_TASK_SUSPENSION_REVIEW_DAYS", "90"))
+                ),
+            ),
+            needs_approval=frozenset(
+                Outcome(code.strip())
+                for code in env.get("CASE_APPROVAL_REQUIRED", "return_refused").split(",")
+                if code.strip()
+            ),
         )
 
     def office_for(self, region: str, office: str | None = None) -> str:
@@ -75,3 +106,10 @@ class CaseSettings:
             return office
         offices = self.reference.offices_in(region)
         return offices[0].code if offices else region
+
+
+def load_staff(path: str | None) -> dict[str, str]:
+    """The staff directory (coach → region) from a JSON file, or none."""
+    if not path:
+        return {}
+    return {str(k): str(v) for k, v in json.loads(Path(path).read_text(encoding="utf-8")).items()}

@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Final
+from uuid import UUID
 
 import structlog
 
 from icam_case import domain
 from icam_case.config import CaseSettings
 from icam_case.domain import Case
+from icam_case.projections import TaskList
 from icam_contracts.base import Event
-from icam_contracts.enums import ActorRole, EntryChannel, RecipientKind
+from icam_contracts.enums import ActorRole, AppointmentChange, EntryChannel, RecipientKind
 from icam_contracts.events import (
     AppointmentRequested,
+    InvitationCancelled,
     InvitationNoShowRecorded,
+    InvitationRescheduled,
+    InvitationResponseRecorded,
     InvitationSent,
     NotificationFailed,
     ReferralAcknowledged,
@@ -164,6 +170,18 @@ class CaseReactions:
             lambda case: domain.count_no_show(case, ev.invitation_id, ev.appointment_at, threshold=threshold),
         )
 
+    async def appointment_moved(
+        self, conn: Connection, ev: InvitationRescheduled | InvitationCancelled, rec: RecordedEvent
+    ) -> Plan[Case] | None:
+        """A rescheduled or cancelled invitation moves (or clears) the case's next interview due."""
+        case_id = await open_case_of(conn, ev.household_id)
+        if case_id is None:
+            return None
+        moved = isinstance(ev, InvitationRescheduled)
+        change = AppointmentChange.MOVED if moved else AppointmentChange.CANCELLED
+        at = ev.appointment_at if isinstance(ev, InvitationRescheduled) else None
+        return Plan(str(case_id), lambda case: domain.appointment_changed(case, ev.invitation_id, change, at))
+
     async def referral_news(self, conn: Connection, ev: Event, rec: RecordedEvent) -> Plan[Case]:
         status = _REFERRAL_STATUS[type(ev)]
         reason = ev.reason if isinstance(ev, ReferralRejected) else None
@@ -210,9 +228,22 @@ class CaseReactions:
         )
 
 
-async def keep_for_timeline(conn: Connection, ev: Event, rec: RecordedEvent) -> None:
-    """Every fact received about a household goes on its case's timeline."""
+def keep_for_timeline(tasks: TaskList) -> Callable[[Connection, Event, RecordedEvent], Awaitable[None]]:
+    """Every fact received about a household goes on its case's timeline; an answer to an
+    invitation also settles the case's task of chasing it."""
+
+    async def keep(conn: Connection, ev: Event, rec: RecordedEvent) -> None:
+        case_id = await _keep(conn, ev, rec)
+        if case_id is not None and isinstance(ev, InvitationResponseRecorded):
+            await tasks.refresh(conn, case_id)
+
+    return keep
+
+
+async def _keep(conn: Connection, ev: Event, rec: RecordedEvent) -> UUID | None:
+    """Keep the fact as it was published (sealed where personal: erasure reaches this copy too)."""
     case_id = getattr(ev, "case_id", None) or await open_case_of(conn, ev.household_id)
+    version, stored = rec.stored_payload
     await conn.execute(
         """insert into received_events (event_id, case_id, household_id, topic, event_type, event_version,
                data, actor, occurred_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -222,14 +253,15 @@ async def keep_for_timeline(conn: Connection, ev: Event, rec: RecordedEvent) -> 
         ev.household_id,
         type(ev).topic,
         rec.event_type,
-        type(ev).event_version,
-        json.dumps(ev.model_dump(mode="json")),
+        version,
+        json.dumps(stored),
         json.dumps(rec.actor.to_dict()),
         rec.occurred_at,
     )
+    return case_id if isinstance(case_id, UUID) else None
 
 
-def handler_table(application: Application, settings: CaseSettings) -> HandlerTable:
+def handler_table(application: Application, settings: CaseSettings, tasks: TaskList) -> HandlerTable:
     """Which fact the case reacts to, and how (one table for every topic it reads)."""
     plans, CASE = CaseReactions(settings), domain.CASE
     return HandlerTable(
@@ -238,6 +270,8 @@ def handler_table(application: Application, settings: CaseSettings) -> HandlerTa
         When(WalkInRegistered, CASE, plans.walk_in),
         When(AppointmentRequested, CASE, plans.appointment_requested),
         When(InvitationNoShowRecorded, CASE, plans.no_show),
+        When(InvitationRescheduled, CASE, plans.appointment_moved),
+        When(InvitationCancelled, CASE, plans.appointment_moved),
         When(ReferredToReturnPartner, CASE, plans.referral_news),
         When(ReferralAcknowledged, CASE, plans.referral_news),
         When(ReferralRejected, CASE, plans.referral_news),
@@ -246,5 +280,5 @@ def handler_table(application: Application, settings: CaseSettings) -> HandlerTa
         When(ReferralWithdrawn, CASE, plans.referral_withdrawn),
         When(VoluntaryReturnCompleted, CASE, plans.return_completed),
         When(NotificationFailed, CASE, plans.notification_failed),
-        always=keep_for_timeline,
+        always=keep_for_timeline(tasks),
     )

@@ -13,13 +13,16 @@ from icam_contracts.enums import (
     DossierElementKind,
     InterviewKind,
     Language,
+    MemberChange,
+    MemberRole,
     Outcome,
     SuspensionReason,
     VulnerabilityCategory,
 )
+from icam_contracts.personal_data import PersonalData
 from icam_kernel.application import CommandResult
 from icam_kernel.http_commands import CommandAccepted
-from icam_kernel.inputs import Code, Label, Note, Subject
+from icam_kernel.inputs import BirthDate, Code, Day, Label, Name, Note, Subject
 
 T = TypeVar("T")
 CASE_ID = "9a4b6c2d-1e3f-4a5b-8c7d-0e1f2a3b4c5d"
@@ -97,6 +100,39 @@ class VulnerabilityIn(Body):
 
 class SuspendIn(Body):
     reason: SuspensionReason = Field(examples=["stay_procedure_started"])
+    review_on: Day | None = Field(default=None, description="When to look at it again (a task then).")
+
+
+class ApprovalIn(Body):
+    """A team lead approves a proposed outcome (four eyes)."""
+
+
+class SendBackIn(Body):
+    """A team lead sends a proposed outcome back, saying why."""
+
+    reason: Note = Field(examples=["consequences not yet explained with an interpreter"])
+
+
+class MemberIn(Body):
+    """Someone joining the household: a birth, or a family member arriving."""
+
+    person_id: PersonId = Field(examples=["8123458"])
+    role: MemberRole = Field(examples=["minor"])
+    change: MemberChange = Field(examples=["birth"])
+    given_name: Name | None = None
+    family_name: Name | None = None
+    birth_date: BirthDate | None = None
+    nationality: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+
+    def personal_data(self) -> PersonalData:
+        fields = self.model_dump(exclude={"role", "change"})
+        return PersonalData(**fields, is_minor=self.role is MemberRole.MINOR)
+
+
+class MemberLeftIn(Body):
+    """A member is no longer part of the household."""
+
+    change: MemberChange = Field(examples=["left"])
 
 
 class ResumeIn(Body):
@@ -116,6 +152,57 @@ class TransferIn(Body):
     to_region: Code = Field(examples=["liege"])
     to_office: Code = Field(examples=["liege"])
     reason: Label | None = Field(default=None, examples=["moved house"])
+
+
+class BulkReassignIn(Body):
+    """Hand cases to another coach of the region."""
+
+    case_ids: list[UUID] = Field(min_length=1, max_length=500)
+    to_coach: Subject = Field(examples=["coach-4712"])
+    confirm: bool = Field(
+        default=False, description="Move even though interviews clash (listed in the answer)."
+    )
+
+
+class BulkTransferIn(Body):
+    """Transfer cases to another region's office."""
+
+    case_ids: list[UUID] = Field(min_length=1, max_length=500)
+    to_region: Code = Field(examples=["liege"])
+    to_office: Code = Field(examples=["liege"])
+    reason: Label | None = Field(default=None, examples=["household moved"])
+
+
+class MoveReportOut(BaseModel):
+    """What happened to each case of a bulk move: moved (with its new version) or why not."""
+
+    moved: list[dict[str, Any]]
+    failed: list[dict[str, Any]]
+    conflicts: list[dict[str, Any]] = Field(description="Agenda clashes the team lead confirmed.")
+
+
+class DocumentOut(BaseModel):
+    """A document on the file: what it is, whom it concerns, which requested element it satisfies."""
+
+    document_id: UUID
+    kind: str = Field(examples=["travel_document"])
+    content_type: str = Field(examples=["application/pdf"])
+    size_bytes: int
+    added_at: datetime
+    person_id: str | None
+    element_id: UUID | None
+
+
+class DocumentLink(BaseModel):
+    """Where to view a document: a path below this service (below `/api` at the gateway), valid
+    until `expires_at` (seconds since the epoch), and for the caller only."""
+
+    url: str
+    expires_at: int
+
+
+class DocumentRemoveIn(Body):
+    reason: Label = Field(examples=["added to the wrong file"])
 
 
 class ElementReceivedIn(Body):
@@ -157,6 +244,29 @@ class CaseloadItem(BaseModel):
     adults: int
     minors: int
     version: int
+
+
+class TaskItem(BaseModel):
+    """Something to do on a case, and by when (derived from its events; no personal data)."""
+
+    case_id: UUID
+    household_id: UUID
+    kind: str = Field(examples=["element_overdue"])
+    ref: str = Field(description="What it is about: the invitation, element, decision or case id.")
+    due_at: datetime
+    overdue: bool
+    region: str
+    coach_id: str | None
+    for_team_lead: bool = Field(description="A team lead's task (an outcome to approve).")
+
+
+class CoachWorkload(BaseModel):
+    """A coach's open and overdue tasks, for the region's team lead (counts only)."""
+
+    coach_id: str | None = Field(description="None: cases without a coach.")
+    open: int
+    overdue: int
+    overdue_by_kind: dict[str, int] = Field(examples=[{"element_overdue": 2}])
 
 
 class TimelineEntry(BaseModel):
@@ -209,9 +319,13 @@ class CaseView(BaseModel):
     consecutive_no_shows: int
     dossier_elements: list[dict[str, Any]]
     decisions: list[dict[str, Any]]
+    pending_decision: dict[str, Any] | None = Field(
+        default=None, description="An outcome proposed and awaiting a team lead's approval (four eyes)."
+    )
     outcome_reopened: bool
     referral_status: str | None
     suspension_reason: str | None
+    suspension_review_on: date | None = None
     closure_reason: str | None
     closed_at: datetime | None
     flags: list[str]

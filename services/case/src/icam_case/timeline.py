@@ -64,6 +64,25 @@ _SENTENCES: Final[dict[str, Callable[[Data], str]]] = {
     "ContactLost": lambda d: f"Contact lost after {d['missed_appointments']} missed appointment(s).",
     "ContactProblemFlagged": lambda d: f"A message by {_words(d['channel'])} could not be delivered.",
     "OutcomeDecided": _decided,
+    "OutcomeProposed": lambda d: (
+        f"Outcome {_OUTCOMES.get(d['outcome'], d['outcome'])} proposed, awaiting a team lead's approval."
+    ),
+    "OutcomeApproved": lambda d: f"Outcome approved by {d['approval']['decided_by']} (four eyes).",
+    "OutcomeProposalRejected": lambda d: (
+        f"Proposed outcome sent back by {d['approval']['decided_by']}: {d['reason']}."
+    ),
+    "HouseholdMemberAdded": lambda d: f"A member joined the household ({_words(d['change'])}).",
+    "HouseholdMemberLeft": lambda d: f"A member is no longer part of the household ({_words(d['change'])}).",
+    "AppointmentChanged": lambda d: (
+        f"Next interview moved to {d['appointment_at']}."
+        if d["change"] == "moved"
+        else "Next interview cancelled."
+    ),
+    "DocumentAdded": lambda d: f"Document added to the file: {_words(d['kind'])} ({d['content_type']}).",
+    "DocumentRemoved": lambda d: f"Document taken off the file: {d['reason']}.",
+    "HouseholdMatchDecided": lambda d: (
+        "Linked to a household met before." if d["decision"] == "linked" else "Confirmed as a new household."
+    ),
     "OutcomeReopened": lambda d: f"The outcome question is open again ({_words(d['reason'])}).",
     "ReferralProgressNoted": lambda d: (
         f"Referral {_words(d['status'])}" + (f" ({d['reason']})." if d.get("reason") else ".")

@@ -10,13 +10,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from icam_auth import Principal, Role
 from icam_auth.fastapi import CurrentPrincipal
 from icam_gateway import audit, policy, proxy, views
 from icam_gateway.runtime import Runtime, runtime
 from icam_kernel.http import problem
-from icam_kernel.http_queries import MAX_OFFSET
+from icam_kernel.http_queries import MAX_OFFSET, MAX_PAGE
 from icam_kernel.inputs import Moment
 from icam_kernel.routing import PolicyRouter
 
@@ -49,8 +50,26 @@ async def audited(
     )
 
 
+class CaseloadFilters(BaseModel):
+    """The case service's caseload filters, checked here so a bad one is named before forwarding."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    coach: str | None = Field(default=None, max_length=200)
+    region: str | None = Field(default=None, max_length=50)
+    status: str | None = Field(default=None, pattern="^(open|contact_lost|suspended|closed)$")
+    due_before: Moment | None = None
+    flag: str | None = Field(default=None, max_length=50, examples=["vulnerable"])
+    q: str | None = Field(default=None, min_length=2, max_length=100, description="A name or reference.")
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+    min_position: int | None = Field(default=None, ge=0)
+
+
 @router.get("/views/caseload", tags=["views"], summary="A coach's caseload (composed view)")
-async def caseload_view(request: Request, principal: CurrentPrincipal, rt: RuntimeDep) -> Response:
+async def caseload_view(
+    request: Request, principal: CurrentPrincipal, rt: RuntimeDep, _: Annotated[CaseloadFilters, Query()]
+) -> Response:
     params = list(request.query_params.multi_items())
     if principal.role == Role.COACH and "coach" not in request.query_params:
         params.append(("coach", principal.subject))
@@ -62,8 +81,16 @@ async def caseload_view(request: Request, principal: CurrentPrincipal, rt: Runti
     tags=["views"],
     summary="A case across services: file, timeline, invitations, notifications, referrals",
 )
-async def case_view(case_id: str, request: Request, principal: CurrentPrincipal, rt: RuntimeDep) -> Response:
-    return await views.case_across_services(rt, request, principal, case_id)
+async def case_view(
+    case_id: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    rt: RuntimeDep,
+    min_position: Annotated[
+        int | None, Query(ge=0, description="Wait until the case service has seen this position.")
+    ] = None,
+) -> Response:
+    return await views.case_across_services(rt, request, principal, case_id, min_position)
 
 
 @router.get("/views/partner-inbox", tags=["views"], summary="The calling partner's open referrals")

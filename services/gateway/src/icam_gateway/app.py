@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -48,7 +49,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     app = FastAPI(title="ICAM gateway", version="0.2.0", description=DESCRIPTION, lifespan=lifespan)
     install_verifier(app)
-    app.add_middleware(RequestGuard, limits=Limits.from_env())
+    # documents arrive up to 20 MiB; every other body stays within the 1 MiB limit
+    documents = (
+        r"/api/cases/[^/]+/documents",
+        int(os.environ.get("GATEWAY_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024)),
+    )
+    app.add_middleware(RequestGuard, limits=Limits.from_env(large_bodies=[documents]))
     app.include_router(api.router)
     app.include_router(api.forwarding)
     _add_platform_routes(app, settings)

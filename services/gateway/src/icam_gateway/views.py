@@ -82,20 +82,24 @@ async def single(
     return proxy.to_response(upstream, rid)
 
 
-async def case_across_services(rt: Runtime, request: Request, principal: Principal, case_id: str) -> Response:
+async def case_across_services(
+    rt: Runtime, request: Request, principal: Principal, case_id: str, min_position: int | None = None
+) -> Response:
     """The case file, then what the other services hold about it: its timeline, the household's
-    invitations, the notifications and the referrals of the case."""
+    invitations and notifications (letters sent before the case opened included), the case's
+    referrals. `min_position` (a case command's answer) makes the case sections wait for it."""
     rid = proxy.request_id(request)
-    state, case = await _section(rt, request, rid, "case", f"/cases/{case_id}", [])
+    fresh = [("min_position", str(min_position))] if min_position is not None else []
+    state, case = await _section(rt, request, rid, "case", f"/cases/{case_id}", fresh)
     if state != "ok":
         status = case.get("status", 502)
         body = case.get("problem") or {"title": "Case unavailable", "status": status}
         return JSONResponse(body, status_code=status, media_type="application/problem+json")
     household = str(case.get("household_id", ""))
     parts: dict[str, Section] = {
-        "timeline": ("case", f"/cases/{case_id}/timeline", [("limit", "200")]),
+        "timeline": ("case", f"/cases/{case_id}/timeline", [("limit", "200"), *fresh]),
         "invitations": ("invitation", "/invitations", [("household_id", household)]),
-        "notifications": ("notification", "/notifications", [("case_id", case_id)]),
+        "notifications": ("notification", "/notifications", [("household_id", household), ("limit", "200")]),
         "referrals": ("referral", "/referrals", [("case_id", case_id)]),
     }
     view = {"case": case, **await _sections(rt, request, rid, parts)}

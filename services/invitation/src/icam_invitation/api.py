@@ -17,19 +17,24 @@ from fastapi import Depends
 
 from icam_auth import Principal
 from icam_contracts.base import Event
+from icam_contracts.events.invitation import HouseholdMatchDecided, MatchDecision
 from icam_contracts.personal_data import PersonalData
-from icam_invitation import access
+from icam_invitation import access, duplicates
 from icam_invitation.config import Settings
-from icam_invitation.domain import DESK_VISIT, INVITATION, REQUEST, RegisterWalkIn, SendInvitation
+from icam_invitation.domain import DESK_VISIT, INVITATION, REQUEST, RegisterWalkIn, SendInvitation, matching
 from icam_invitation.domain import invitation as inv
 from icam_invitation.domain import requests as req
 from icam_invitation.domain.desk import register_walk_in
-from icam_invitation.domain.errors import DomainRuleViolation
+from icam_invitation.domain.errors import DomainRuleViolation, InvalidCommand
 from icam_invitation.schemas import (
     AppointmentRequestIn,
     CancelIn,
     CloseRequestIn,
+    DuplicateCheckIn,
+    DuplicateCheckOut,
     InviteIn,
+    MatchDecisionIn,
+    PossibleHousehold,
     RescheduleIn,
     ResponseIn,
     SendInvitationIn,
@@ -38,11 +43,12 @@ from icam_invitation.schemas import (
     personal_data,
 )
 from icam_kernel.errors import NotFound
-from icam_kernel.http_commands import Command, CommandAccepted
+from icam_kernel.http_commands import Command, CommandAccepted, CommandContext
 from icam_kernel.http_queries import settings_of
 from icam_kernel.routing import PolicyRouter
 
 router = PolicyRouter("invitation")
+MATCHES = frozenset({HouseholdMatchDecided.event_type})  # kept on the household's stream, whatever it holds
 
 
 Config = Annotated[Settings, Depends(settings_of)]
@@ -77,8 +83,9 @@ def _in_region(principal: Principal, events: Sequence[Event]) -> list[Event]:
 async def send_invitation(body: SendInvitationIn, command: Command, settings: Config) -> CommandAccepted:
     """Office from the postal code, notice period, working hours, coach agenda; 201 with the stream."""
     principal = command.principal
+    household = await _household(command, body.household_id, body.match)
     cmd = replace(
-        _send_command(body, body.invitation_id, body.household_id, personal_data(body.members)),
+        _send_command(body, body.invitation_id, household, personal_data(body.members)),
         coach_id=access.coach_to_book(principal, body.coach_id),
         entry_channel=body.entry_channel,
         attempt=body.attempt,
@@ -88,11 +95,18 @@ async def send_invitation(body: SendInvitationIn, command: Command, settings: Co
     result = await command.execute(
         INVITATION,
         str(cmd.invitation_id),
-        lambda _: _in_region(principal, [inv.send(cmd, settings.policy, settings.offices, now)]),
+        lambda _: _in_region(
+            principal,
+            [
+                inv.send(cmd, settings.policy, settings.offices, now),
+                *_decided(body.match, household, cmd.invitation_id),
+            ],
+        ),
         creates=True,
         body=body,
         client_id=("invitation_id", body.invitation_id),
         created_id=str(cmd.invitation_id),
+        extends=MATCHES,
     )
     return CommandAccepted.of(result)
 
@@ -160,9 +174,10 @@ async def request_appointment(
     region = body.region or _region_of_address(settings, members)
     request_id = body.request_id or uuid.uuid4()
     access.authorise_region(command.principal, region)
+    household = await _household(command, body.household_id, body.match)
     event = req.request_appointment(
         request_id=request_id,
-        household_id=body.household_id or uuid.uuid4(),
+        household_id=household,
         entry_channel=body.entry_channel,
         language=body.language,
         region=region,
@@ -172,11 +187,12 @@ async def request_appointment(
     result = await command.execute(
         REQUEST,
         str(request_id),
-        lambda _: [event],
+        lambda _: [event, *_decided(body.match, household, request_id)],
         creates=True,
         body=body,
         client_id=("request_id", body.request_id),
         created_id=str(request_id),
+        extends=MATCHES,
     )
     return CommandAccepted.of(result)
 
@@ -249,7 +265,7 @@ async def register_visit(desk: str, body: WalkInIn, command: Command, settings: 
     invitation = _send_command(body.invitation, None, None, ()) if body.invitation else None
     cmd = RegisterWalkIn(
         visit_id=body.visit_id or uuid.uuid4(),
-        household_id=body.household_id or uuid.uuid4(),
+        household_id=await _household(command, body.household_id, body.match),
         members=personal_data(body.members),
         outcome=body.outcome,
         coach_id=access.coach_to_book(principal, body.coach_id),
@@ -260,7 +276,7 @@ async def register_visit(desk: str, body: WalkInIn, command: Command, settings: 
 
     def visit(_: object) -> list[Event]:
         registered, sent = register_walk_in(found, cmd, settings.policy, settings.offices, now)
-        return [registered, *([sent] if sent else [])]
+        return [registered, *([sent] if sent else []), *_decided(body.match, cmd.household_id, cmd.visit_id)]
 
     result = await command.execute(
         DESK_VISIT,
@@ -270,5 +286,67 @@ async def register_visit(desk: str, body: WalkInIn, command: Command, settings: 
         body=body,
         client_id=("visit_id", body.visit_id),
         created_id=str(cmd.visit_id),
+        extends=MATCHES,
     )
     return CommandAccepted.of(result)
+
+
+@router.post("/duplicates/check", summary="Possible existing households for the people of a first contact")
+async def check_duplicates(body: DuplicateCheckIn, command: Command) -> DuplicateCheckOut:
+    """Before an invitation, a helpline request or a walk-in is recorded: who may be known already,
+    the surest first, with the reasons (same dossier reference, similar name, same birth date)."""
+    people = [
+        matching.Person(m.person_id, m.given_name, m.family_name, m.birth_date, m.nationality)
+        for m in body.members
+    ]
+    async with command.application.pool.acquire() as conn:
+        found = await duplicates.possible_households(conn, people)
+    principal = command.principal
+    return DuplicateCheckOut(
+        candidates=[
+            PossibleHousehold(
+                household_id=match.household_id,
+                person_id=match.person_id if principal.works_in(region or "") else None,
+                score=match.score,
+                likely=match.likely,
+                reasons=list(match.reasons),
+                region=region,
+                yours=principal.works_in(region or ""),
+            )
+            for match, region in found
+        ]
+    )
+
+
+async def _household(
+    command: CommandContext, given: uuid.UUID | None, match: MatchDecisionIn | None
+) -> uuid.UUID:
+    """The household of a first contact: the one the coach linked it to (theirs to see), the one
+    given, or a new one."""
+    if match is None or match.linked_to is None:
+        return given or uuid.uuid4()
+    if match.linked_to not in match.candidates:
+        raise InvalidCommand("link to one of the households you were shown", "match.linked_to")
+    if given is not None and given != match.linked_to:
+        raise InvalidCommand("household_id and match.linked_to name different households", "household_id")
+    async with command.application.pool.acquire() as conn:
+        region = await conn.fetchval(
+            "select region from people where household_id = $1 limit 1", match.linked_to
+        )
+    access.authorise_region(command.principal, region)
+    return match.linked_to
+
+
+def _decided(match: MatchDecisionIn | None, household_id: uuid.UUID, first_contact: uuid.UUID) -> list[Event]:
+    """The coach's decision on the possible existing households, as an event (when there was one)."""
+    if match is None:
+        return []
+    decision = MatchDecision.LINKED if match.linked_to else MatchDecision.NEW_HOUSEHOLD
+    return [
+        HouseholdMatchDecided(
+            household_id=household_id,
+            decision=decision,
+            candidates=tuple(match.candidates),
+            first_contact_id=first_contact,
+        )
+    ]

@@ -10,12 +10,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import asyncpg
 
 from icam_contracts import parse
 from icam_contracts.enums import InvitationResponse
 from icam_contracts.events import invitation as ev
+from icam_contracts.personal_data import PersonalData
+from icam_invitation.domain import matching
 from icam_invitation.domain.calendar import BRUSSELS
 from icam_invitation.domain.errors import CoachDoubleBooked
 from icam_kernel.db import Connection
@@ -341,3 +345,41 @@ class RequestList:
                 model.invitation_id,
                 event.occurred_at,
             )
+
+
+class PeopleIndex:
+    """Everyone registered at first contact, with the keys duplicate detection looks them up by."""
+
+    name = "people_index"
+    tables = ("people",)
+    schema_sql = (Path(__file__).parent / "migrations" / "0003_people.sql").read_text()
+    event_types = frozenset({"InvitationSent", "AppointmentRequested", "WalkInRegistered"})
+
+    async def apply(self, conn: Connection, event: RecordedEvent) -> None:
+        model = parse(event.event_type, event.event_version, event.data)
+        assert isinstance(model, ev.InvitationSent | ev.AppointmentRequested | ev.WalkInRegistered)
+        await conn.executemany(
+            """insert into people (household_id, person_id, given_name, family_name, birth_date, nationality,
+                   name_key, skeletons, region, first_seen_at)
+               values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+               on conflict (household_id, person_id) do nothing""",
+            [_person_row(model, member, event.occurred_at) for member in model.members],
+        )
+
+
+def _person_row(model: Any, member: PersonalData, at: datetime) -> tuple[Any, ...]:
+    person = matching.Person(
+        member.person_id, member.given_name, member.family_name, member.birth_date, member.nationality
+    )
+    return (
+        model.household_id,
+        member.person_id,
+        member.given_name,
+        member.family_name,
+        member.birth_date,
+        member.nationality,
+        matching.name_key(person),
+        matching.skeletons(person),
+        getattr(model, "region", None),
+        at,
+    )

@@ -114,6 +114,49 @@ def personal_data(members: list[MemberIn]) -> tuple[PersonalData, ...]:
     return tuple(m.personal_data() for m in members)
 
 
+class PersonIn(_Body):
+    """Who is being registered, as far as it is known (for duplicate detection)."""
+
+    person_id: str | None = Field(default=None, min_length=1, max_length=50, pattern=r"^[0-9A-Za-z./\-]+$")
+    given_name: Name | None = None
+    family_name: Name | None = None
+    birth_date: BirthDate | None = None
+    nationality: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+
+
+class DuplicateCheckIn(_Body):
+    """The people of a first contact, before the invitation, request or visit is recorded."""
+
+    members: list[PersonIn] = Field(min_length=1, max_length=20)
+
+
+class PossibleHousehold(BaseModel):
+    """An existing household that may be this one: how sure, and why (no names)."""
+
+    household_id: UUID
+    person_id: str | None = Field(
+        description="The dossier reference of the person it matched, if in your region."
+    )
+    score: float = Field(examples=[0.93])
+    likely: bool = Field(description="Score at or above the 'likely the same person' line.")
+    reasons: list[str] = Field(examples=[["similar name (0.93)", "same birth date"]])
+    region: str | None
+    yours: bool = Field(description="In your region: you may open its case.")
+
+
+class DuplicateCheckOut(BaseModel):
+    candidates: list[PossibleHousehold]
+
+
+class MatchDecisionIn(_Body):
+    """What the coach decided about the possible existing households they were shown."""
+
+    candidates: list[UUID] = Field(min_length=1, max_length=20)
+    linked_to: UUID | None = Field(
+        default=None, description="The existing household; omitted: a new household."
+    )
+
+
 class SlotIn(_Body):
     """When and how to invite: the slot, the channels, optionally the coach, office and language."""
 
@@ -148,6 +191,9 @@ class SendInvitationIn(SlotIn):
     members: list[MemberIn] = Field(min_length=1, max_length=20)
     entry_channel: EntryChannel = EntryChannel.INVITATION_LETTER
     attempt: int = Field(default=1, ge=1, le=100)
+    match: MatchDecisionIn | None = Field(
+        default=None, description="The decision on possible existing households."
+    )
     previous_invitation_id: UUID | None = None
 
 
@@ -211,6 +257,9 @@ class AppointmentRequestIn(_Body):
     )
     members: list[MemberIn] = Field(min_length=1, max_length=20)
     subject: Label | None = None
+    match: MatchDecisionIn | None = Field(
+        default=None, description="The decision on possible existing households."
+    )
 
 
 class InviteIn(SlotIn):
@@ -244,6 +293,9 @@ class WalkInIn(_Body):
     coach_id: Subject | None = None
     language: Language | None = None
     invitation: SlotIn | None = Field(default=None, description="Required when the outcome is an invitation.")
+    match: MatchDecisionIn | None = Field(
+        default=None, description="The decision on possible existing households."
+    )
 
 
 class Accepted(BaseModel):

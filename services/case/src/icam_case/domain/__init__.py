@@ -4,7 +4,6 @@ from icam_case.domain.commands import DecideOutcome, Decider, MissingElement, Re
 from icam_case.domain.decide import (
     assign_coach,
     close,
-    decide_outcome,
     flag_vulnerability,
     receive_element,
     record_interview,
@@ -12,8 +11,12 @@ from icam_case.domain.decide import (
     suspend,
     transfer,
 )
+from icam_case.domain.documents import AddDocument, add_document, remove_document
 from icam_case.domain.errors import CaseRuleViolation, CaseStateConflict
+from icam_case.domain.household import add_member, member_left
+from icam_case.domain.outcomes import approve_outcome, decide_outcome, reject_proposal
 from icam_case.domain.react import (
+    appointment_changed,
     attach_invitation,
     complete_return,
     count_no_show,
@@ -26,6 +29,7 @@ from icam_case.domain.state import CASE, Case, CaseStatus, evolve, fold
 
 __all__ = [
     "CASE",
+    "AddDocument",
     "Case",
     "CaseRuleViolation",
     "CaseStateConflict",
@@ -34,6 +38,10 @@ __all__ = [
     "Decider",
     "MissingElement",
     "RecordInterview",
+    "add_document",
+    "add_member",
+    "appointment_changed",
+    "approve_outcome",
     "assign_coach",
     "attach_invitation",
     "close",
@@ -44,10 +52,13 @@ __all__ = [
     "flag_contact_problem",
     "flag_vulnerability",
     "fold",
+    "member_left",
     "note_referral",
     "open_case",
     "receive_element",
     "record_interview",
+    "reject_proposal",
+    "remove_document",
     "resume",
     "suspend",
     "transfer",

@@ -7,17 +7,15 @@ a clock, a database or an id generator: times and ids come in with the command.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
-from icam_case.domain.commands import DecideOutcome, Decider, RecordInterview
+from icam_case.domain.commands import Decider, RecordInterview
 from icam_case.domain.errors import (
     CaseClosed,
     CaseRuleViolation,
     CaseStateConflict,
     CaseSuspended,
-    OutcomeBeforeInterview,
-    RevisionRequired,
     UnknownElement,
     UnknownMember,
 )
@@ -40,7 +38,6 @@ from icam_contracts.events.case import (
     VulnerabilityFlagged,
 )
 from icam_contracts.events.decisions import (
-    OutcomeDecided,
     TrajectoryClosed,
     TrajectoryResumed,
     TrajectorySuspended,
@@ -71,7 +68,7 @@ def record_interview(case: Case, cmd: RecordInterview, *, coach_id: str, now: da
     assert case.case_id is not None and case.household_id is not None
     _check_interview(case, cmd, now)
     attendees = tuple(
-        Attendee(person_id=p, member_role=_member(case, p, "attendees").role) for p in cmd.attendees
+        Attendee(person_id=p, member_role=member_of(case, p, "attendees").role) for p in cmd.attendees
     )
     held = InterviewHeld(
         household_id=case.household_id,
@@ -95,7 +92,7 @@ def record_interview(case: Case, cmd: RecordInterview, *, coach_id: str, now: da
             household_id=case.household_id,
             case_id=case.case_id,
             element_id=m.element_id,
-            person_id=_member(case, m.person_id, "missing_elements").person_id,
+            person_id=member_of(case, m.person_id, "missing_elements").person_id,
             element=m.element,
             description=m.description,
             due_on=m.due_on,
@@ -128,105 +125,23 @@ def _check_interview(case: Case, cmd: RecordInterview, now: datetime) -> None:
         raise CaseRuleViolation("at least one household member attends an interview", field="attendees")
 
 
-def _member(case: Case, person_id: str, field: str) -> Member:
+def member_of(case: Case, person_id: str, field: str) -> Member:
     member = case.member(person_id)
     if member is None:
         raise UnknownMember(f"{person_id!r} is not a member of this household", field=field)
     return member
 
 
-def decide_outcome(case: Case, cmd: DecideOutcome, *, decider: Decider) -> list[CaseEvent]:
-    """OutcomeDecided after at least one interview; A may suspend, C closes the trajectory."""
-    ensure_active(case, "decide an outcome")
-    assert case.case_id is not None and case.household_id is not None
-    if case.status is CaseStatus.CONTACT_LOST:
-        raise CaseStateConflict(
-            "contact with the household is lost: hold an interview first",
-            status=case.status,
-            version=case.version,
-        )
-    if case.interviews_held == 0:
-        raise OutcomeBeforeInterview(
-            "an outcome is decided only after at least one interview",
-            status=case.status,
-            version=case.version,
-        )
-    _check_revision(case, cmd)
-    _check_outcome(cmd)
-    decided = OutcomeDecided(
-        household_id=case.household_id,
-        case_id=case.case_id,
-        decision_id=cmd.decision_id,
-        outcome=cmd.outcome,
-        provenance=decider.provenance(),
-        communicated_in=cmd.communicated_in,
-        consent_to_referral=cmd.consent_to_referral if cmd.outcome is Outcome.RETURN_ACCEPTED else None,
-        preferred_partner=cmd.preferred_partner if cmd.consent_to_referral else None,
-        revises_decision_id=cmd.revises_decision_id,
-        revision_reason=cmd.revision_reason,
-        rationale=cmd.rationale,
-        communicated=cmd.communicated,
-        procedure_explained=cmd.procedure_explained,
-        consequences_explained=cmd.consequences_explained,
-        interview_id=cmd.interview_id,
-    )
-    events: list[CaseEvent] = [decided]
-    if cmd.outcome is Outcome.LEGAL_STAY_POSSIBLE and cmd.stay_procedure_started:
-        events.append(_suspension(case, SuspensionReason.STAY_PROCEDURE_STARTED, decider))
-    if cmd.outcome is Outcome.RETURN_REFUSED:
-        events.append(
-            closure(case, ClosureReason.RETURN_REFUSED, cmd.communicated, decider, Outcome.RETURN_REFUSED)
-        )
-    return events
-
-
-def _check_revision(case: Case, cmd: DecideOutcome) -> None:
-    current = case.current_decision
-    if current is None and cmd.revises_decision_id is not None:
-        raise CaseRuleViolation("there is no earlier decision to revise", field="revises_decision_id")
-    if current is not None and cmd.revises_decision_id is None:
-        raise RevisionRequired(
-            "an outcome was decided already: a new one must revise it, with a reason",
-            current_decision_id=str(current.decision_id),
-            status=case.status,
-            version=case.version,
-        )
-    if current is not None and cmd.revises_decision_id != current.decision_id:
-        raise RevisionRequired(
-            "a revision must name the current decision",
-            current_decision_id=str(current.decision_id),
-            status=case.status,
-            version=case.version,
-        )
-    if cmd.revises_decision_id is not None and not (cmd.revision_reason or "").strip():
-        raise CaseRuleViolation("a revision says why", field="revision_reason")
-
-
-def _check_outcome(cmd: DecideOutcome) -> None:
-    if not cmd.rationale.strip():
-        raise CaseRuleViolation("an outcome needs a rationale", field="rationale")
-    if not cmd.communicated.strip():
-        raise CaseRuleViolation("say what was communicated to the person", field="communicated")
-    if cmd.outcome is Outcome.LEGAL_STAY_POSSIBLE and cmd.procedure_explained is not True:
-        raise CaseRuleViolation(
-            "outcome A: the stay procedure must have been explained", field="procedure_explained"
-        )
-    if cmd.outcome is Outcome.RETURN_ACCEPTED and cmd.consent_to_referral is None:
-        raise CaseRuleViolation(
-            "outcome B: record whether the person consents to a referral", field="consent_to_referral"
-        )
-    if cmd.outcome is Outcome.RETURN_REFUSED and cmd.consequences_explained is not True:
-        raise CaseRuleViolation(
-            "outcome C: the consequences must be stated as explained", field="consequences_explained"
-        )
-    if cmd.stay_procedure_started and cmd.outcome is not Outcome.LEGAL_STAY_POSSIBLE:
-        raise CaseRuleViolation("only outcome A starts a stay procedure", field="stay_procedure_started")
-
-
-def _suspension(case: Case, reason: SuspensionReason, decider: Decider) -> TrajectorySuspended:
+def suspension(
+    case: Case, reason: SuspensionReason, decider: Decider, review_on: date | None = None
+) -> TrajectorySuspended:
     assert case.case_id is not None and case.household_id is not None
     return TrajectorySuspended(
-        household_id=case.household_id, case_id=case.case_id, reason=reason, provenance=decider.provenance()
+        household_id=case.household_id,
+        case_id=case.case_id,
+        reason=reason,
+        provenance=decider.provenance(),
+        review_on=review_on,
     )
 
 
@@ -244,10 +159,20 @@ def closure(
     )
 
 
-def suspend(case: Case, reason: SuspensionReason, *, decider: Decider) -> list[CaseEvent]:
-    """Put the trajectory on hold: a stay procedure started, or public-order facts."""
+def suspend(
+    case: Case,
+    reason: SuspensionReason,
+    *,
+    decider: Decider,
+    review_on: date | None = None,
+    today: date | None = None,
+) -> list[CaseEvent]:
+    """Put the trajectory on hold: a stay procedure started, or public-order facts; `review_on`
+    is when the coach looks at it again (it must lie ahead)."""
     ensure_active(case, "suspend it")
-    return [_suspension(case, reason, decider)]
+    if review_on is not None and today is not None and review_on <= today:
+        raise CaseRuleViolation("a review date lies in the future", field="review_on")
+    return [suspension(case, reason, decider, review_on)]
 
 
 def resume(case: Case, *, note: str | None, decider: Decider) -> list[CaseEvent]:
@@ -321,7 +246,7 @@ def flag_vulnerability(
 ) -> list[CaseEvent]:
     """Record that a member needs special attention (categories, and need-to-know details)."""
     ensure_not_closed(case, "flag a vulnerability")
-    member = _member(case, person_id, "person_id")
+    member = member_of(case, person_id, "person_id")
     if not categories:
         raise CaseRuleViolation("name at least one category", field="categories")
     assert case.case_id is not None and case.household_id is not None

@@ -52,6 +52,24 @@ class OutcomeBeforeInterview(CaseStateConflict):
     code = "outcome-before-interview"
 
 
+class ApprovalPending(CaseStateConflict):
+    """An outcome awaits a team lead's approval: nothing else is decided until then (409)."""
+
+    code = "approval-pending"
+
+
+class NoSuchProposal(CaseStateConflict):
+    """No outcome with this id awaits approval (409)."""
+
+    code = "no-such-proposal"
+
+
+class FourEyesRequired(CaseRuleViolation):
+    """The one who proposed an outcome may not approve it too (422)."""
+
+    code = "four-eyes-required"
+
+
 class RevisionRequired(CaseStateConflict):
     """An outcome was decided already: deciding again must name it and say why (409)."""
 

@@ -12,8 +12,9 @@ from uuid import UUID
 from icam_case.domain.commands import Decider
 from icam_case.domain.decide import closure
 from icam_case.domain.state import Case, CaseStatus
-from icam_contracts.enums import Channel, ClosureReason, EntryChannel, Language
+from icam_contracts.enums import AppointmentChange, Channel, ClosureReason, EntryChannel, Language
 from icam_contracts.events.case import (
+    AppointmentChanged,
     CaseEvent,
     CaseOpened,
     ContactLost,
@@ -181,5 +182,26 @@ def flag_contact_problem(case: Case, notification_id: UUID, channel: Channel, er
             notification_id=notification_id,
             channel=channel,
             error=error,
+        )
+    ]
+
+
+def appointment_changed(
+    case: Case, invitation_id: UUID, change: AppointmentChange, appointment_at: datetime | None
+) -> list[CaseEvent]:
+    """The household's interview moved or was cancelled: "next interview due" follows it — for the
+    invitation the case is waiting on only (an older one's changes no longer matter)."""
+    if case.status is CaseStatus.CLOSED or not case.invitations or case.invitations[-1] != invitation_id:
+        return []
+    if case.next_appointment_at is None and change is AppointmentChange.CANCELLED:
+        return []
+    assert case.case_id is not None and case.household_id is not None
+    return [
+        AppointmentChanged(
+            household_id=case.household_id,
+            case_id=case.case_id,
+            invitation_id=invitation_id,
+            change=change,
+            appointment_at=appointment_at if change is AppointmentChange.MOVED else None,
         )
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from functools import singledispatch
 from typing import Final
@@ -13,6 +13,7 @@ from uuid import UUID
 from icam_contracts.base import Event
 from icam_contracts.enums import (
     ClosureReason,
+    DocumentKind,
     DossierElementKind,
     EntryChannel,
     InterviewKind,
@@ -23,14 +24,19 @@ from icam_contracts.enums import (
     VulnerabilityCategory,
 )
 from icam_contracts.events.case import (
+    AppointmentChanged,
     CaseEvent,
     CaseOpened,
     CaseTransferred,
     CoachAssigned,
     ContactLost,
     ContactProblemFlagged,
+    DocumentAdded,
+    DocumentRemoved,
     DossierElementReceived,
     DossierElementRequested,
+    HouseholdMemberAdded,
+    HouseholdMemberLeft,
     InterviewHeld,
     InvitationAttached,
     NoShowCounted,
@@ -40,11 +46,15 @@ from icam_contracts.events.case import (
     VulnerabilityFlagged,
 )
 from icam_contracts.events.decisions import (
+    OutcomeApproved,
     OutcomeDecided,
+    OutcomeProposalRejected,
+    OutcomeProposed,
     TrajectoryClosed,
     TrajectoryResumed,
     TrajectorySuspended,
 )
+from icam_contracts.personal_data import PersonalData
 from icam_kernel.decider import Aggregate
 
 
@@ -73,6 +83,8 @@ class Member:
     person_id: str
     role: MemberRole
     vulnerabilities: tuple[Vulnerability, ...] = ()
+    left: bool = False
+    identity: PersonalData | None = None  # names, birth date, language: need-to-know (access.py)
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,21 @@ class DossierElement:
     kind: DossierElementKind
     requested_at: datetime
     received_at: datetime | None = None
+    due_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document on the file: what it is, whom it concerns, whether it was taken off."""
+
+    document_id: UUID
+    kind: DocumentKind
+    content_type: str
+    size_bytes: int
+    added_at: datetime
+    person_id: str | None
+    element_id: UUID | None
+    removed: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,19 +158,27 @@ class Case:
     last_interview_at: datetime | None = None
     invitations: tuple[UUID, ...] = ()
     next_appointment_at: datetime | None = None
+    invitation_attached_at: datetime | None = None
     consecutive_no_shows: int = 0
+    last_no_show_at: datetime | None = None
     elements: tuple[DossierElement, ...] = ()
     decisions: tuple[Decision, ...] = ()
     outcome_reopened: bool = False
     referral_status: ReferralStatus | None = None
+    referral_noted_at: datetime | None = None
     referral_id: UUID | None = None
     # the latest news of each referral (None: no referral made), oldest first: the referral the
     # case follows is chosen from all of them, whatever order their events arrived in
     referrals: tuple[tuple[UUID | None, ReferralStatus], ...] = ()
     contact_problem: bool = False
     suspension_reason: SuspensionReason | None = None
+    suspension_review_on: date | None = None
+    suspended_at: datetime | None = None
     closure_reason: ClosureReason | None = None
     closed_at: datetime | None = None
+    pending: OutcomeProposed | None = None
+    pending_since: datetime | None = None
+    documents: tuple[Document, ...] = ()
 
     @property
     def exists(self) -> bool:
@@ -167,13 +202,23 @@ class Case:
             "outcome_reopened": self.outcome_reopened,
             "elements_outstanding": any(e.received_at is None for e in self.elements),
             "referral_stalled": self.referral_status in (ReferralStatus.REJECTED, ReferralStatus.OVERDUE),
-            "minors": any(m.role is MemberRole.MINOR for m in self.members),
+            "minors": any(m.role is MemberRole.MINOR and not m.left for m in self.members),
+            "approval_pending": self.pending is not None,
         }
         return tuple(name for name, on in flags.items() if on)
 
     def member(self, person_id: str) -> Member | None:
-        """The member with this dossier reference, or None."""
+        """The member with this dossier reference, or None (a member who left is still one)."""
         return next((m for m in self.members if m.person_id == person_id), None)
+
+    @property
+    def present_members(self) -> tuple[Member, ...]:
+        """The members who are part of the household now."""
+        return tuple(m for m in self.members if not m.left)
+
+    def document(self, document_id: UUID) -> Document | None:
+        """The document with this id (also one taken off the file), or None."""
+        return next((d for d in self.documents if d.document_id == document_id), None)
 
     def element(self, element_id: UUID) -> DossierElement | None:
         """The requested element with this id, or None."""
@@ -201,7 +246,8 @@ def _apply(event: Event, case: Case, at: datetime) -> Case:
 @_apply.register
 def _opened(event: CaseOpened, case: Case, at: datetime) -> Case:
     members = tuple(
-        Member(m.person_id, MemberRole.MINOR if m.is_minor else MemberRole.ADULT) for m in event.members
+        Member(m.person_id, MemberRole.MINOR if m.is_minor else MemberRole.ADULT, identity=m)
+        for m in event.members
     )
     return replace(
         case,
@@ -232,7 +278,11 @@ def _transferred(event: CaseTransferred, case: Case, at: datetime) -> Case:
 @_apply.register
 def _attached(event: InvitationAttached, case: Case, at: datetime) -> Case:
     return replace(
-        case, invitations=(*case.invitations, event.invitation_id), next_appointment_at=event.appointment_at
+        case,
+        invitations=(*case.invitations, event.invitation_id),
+        next_appointment_at=event.appointment_at,
+        invitation_attached_at=at,
+        last_no_show_at=None,
     )
 
 
@@ -255,6 +305,7 @@ def _interview(event: InterviewHeld, case: Case, at: datetime) -> Case:
         interviews=(*case.interviews, interview),
         last_interview_at=at,
         consecutive_no_shows=0,
+        last_no_show_at=None,
         next_appointment_at=None,
         status=status,
     )
@@ -262,7 +313,9 @@ def _interview(event: InterviewHeld, case: Case, at: datetime) -> Case:
 
 @_apply.register
 def _element_requested(event: DossierElementRequested, case: Case, at: datetime) -> Case:
-    element = DossierElement(event.element_id, event.person_id, event.element, requested_at=at)
+    element = DossierElement(
+        event.element_id, event.person_id, event.element, requested_at=at, due_on=event.due_on
+    )
     return replace(case, elements=(*case.elements, element))
 
 
@@ -286,7 +339,9 @@ def _vulnerability(event: VulnerabilityFlagged, case: Case, at: datetime) -> Cas
 
 @_apply.register
 def _no_show(event: NoShowCounted, case: Case, at: datetime) -> Case:
-    return replace(case, consecutive_no_shows=event.consecutive_no_shows, next_appointment_at=None)
+    return replace(
+        case, consecutive_no_shows=event.consecutive_no_shows, next_appointment_at=None, last_no_show_at=at
+    )
 
 
 @_apply.register
@@ -308,6 +363,60 @@ def _decided(event: OutcomeDecided, case: Case, at: datetime) -> Case:
 
 
 @_apply.register
+def _document_added(event: DocumentAdded, case: Case, at: datetime) -> Case:
+    document = Document(
+        event.document_id,
+        event.kind,
+        event.content_type,
+        event.size_bytes,
+        at,
+        event.person_id,
+        event.element_id,
+    )
+    return replace(case, documents=(*case.documents, document))
+
+
+@_apply.register
+def _document_removed(event: DocumentRemoved, case: Case, at: datetime) -> Case:
+    documents = tuple(
+        replace(d, removed=True) if d.document_id == event.document_id else d for d in case.documents
+    )
+    return replace(case, documents=documents)
+
+
+@_apply.register
+def _proposed(event: OutcomeProposed, case: Case, at: datetime) -> Case:
+    return replace(case, pending=event, pending_since=at)
+
+
+@_apply.register
+def _approved(event: OutcomeApproved, case: Case, at: datetime) -> Case:
+    return replace(case, pending=None)
+
+
+@_apply.register
+def _proposal_rejected(event: OutcomeProposalRejected, case: Case, at: datetime) -> Case:
+    return replace(case, pending=None)
+
+
+@_apply.register
+def _member_added(event: HouseholdMemberAdded, case: Case, at: datetime) -> Case:
+    role = MemberRole.MINOR if event.member.is_minor else MemberRole.ADULT
+    return replace(case, members=(*case.members, Member(event.member.person_id, role, identity=event.member)))
+
+
+@_apply.register
+def _member_left(event: HouseholdMemberLeft, case: Case, at: datetime) -> Case:
+    members = tuple(replace(m, left=True) if m.person_id == event.person_id else m for m in case.members)
+    return replace(case, members=members)
+
+
+@_apply.register
+def _appointment(event: AppointmentChanged, case: Case, at: datetime) -> Case:
+    return replace(case, next_appointment_at=event.appointment_at)
+
+
+@_apply.register
 def _reopened(event: OutcomeReopened, case: Case, at: datetime) -> Case:
     return replace(case, outcome_reopened=True)
 
@@ -316,8 +425,14 @@ def _reopened(event: OutcomeReopened, case: Case, at: datetime) -> Case:
 def _referral(event: ReferralProgressNoted, case: Case, at: datetime) -> Case:
     news = (*(r for r in case.referrals if r[0] != event.referral_id), (event.referral_id, event.status))
     followed_id, followed = followed_referral(news)
+    referral_id = followed_id or case.referral_id
+    changed = (referral_id, followed) != (case.referral_id, case.referral_status)
     return replace(
-        case, referrals=news, referral_status=followed, referral_id=followed_id or case.referral_id
+        case,
+        referrals=news,
+        referral_status=followed,
+        referral_id=referral_id,
+        referral_noted_at=at if changed else case.referral_noted_at,  # since when it is so
     )
 
 
@@ -340,12 +455,20 @@ def followed_referral(
 
 @_apply.register
 def _suspended(event: TrajectorySuspended, case: Case, at: datetime) -> Case:
-    return replace(case, status=CaseStatus.SUSPENDED, suspension_reason=event.reason)
+    return replace(
+        case,
+        status=CaseStatus.SUSPENDED,
+        suspension_reason=event.reason,
+        suspension_review_on=event.review_on,
+        suspended_at=at,
+    )
 
 
 @_apply.register
 def _resumed(event: TrajectoryResumed, case: Case, at: datetime) -> Case:
-    return replace(case, status=CaseStatus.OPEN, suspension_reason=None)
+    return replace(
+        case, status=CaseStatus.OPEN, suspension_reason=None, suspension_review_on=None, suspended_at=None
+    )
 
 
 @_apply.register

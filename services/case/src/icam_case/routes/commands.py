@@ -14,15 +14,19 @@ from datetime import UTC, datetime
 from icam_auth import Principal
 from icam_case import access, domain
 from icam_case.config import CaseSettings
-from icam_case.routes.context import CaseId, Settings
+from icam_case.routes.context import CaseId, PersonIdPath, Settings
 from icam_case.schemas import (
+    ApprovalIn,
     AssignIn,
     CaseAccepted,
     CloseIn,
     ElementReceivedIn,
     InterviewIn,
+    MemberIn,
+    MemberLeftIn,
     OutcomeIn,
     ResumeIn,
+    SendBackIn,
     SuspendIn,
     TransferIn,
     VulnerabilityIn,
@@ -127,11 +131,11 @@ async def decide_outcome(
         )
     decision_id = uuid.uuid4()
     cmd = domain.DecideOutcome(decision_id=decision_id, **body.model_dump(exclude={"expected_version"}))
-    decider = decider_for(command.principal, settings)
+    decider, gate = decider_for(command.principal, settings), settings.needs_approval
     result = await command.execute(
         domain.CASE,
         str(case_id),
-        lambda case: domain.decide_outcome(case, cmd, decider=decider),
+        lambda case: domain.decide_outcome(case, cmd, decider=decider, needs_approval=gate),
         authorize=access.may_record,
         body=body,
         expected_version=body.expected_version,
@@ -142,11 +146,13 @@ async def decide_outcome(
 
 @router.post("/cases/{case_id}/suspend", status_code=202, summary="Suspend the trajectory")
 async def suspend(case_id: CaseId, body: SuspendIn, command: Command, settings: Settings) -> CaseAccepted:
-    decider = decider_for(command.principal, settings)
+    decider, today = decider_for(command.principal, settings), datetime.now(UTC).date()
     result = await command.execute(
         domain.CASE,
         str(case_id),
-        lambda case: domain.suspend(case, body.reason, decider=decider),
+        lambda case: domain.suspend(
+            case, body.reason, decider=decider, review_on=body.review_on, today=today
+        ),
         authorize=access.may_record,
         body=body,
     )
@@ -206,6 +212,80 @@ async def transfer(case_id: CaseId, body: TransferIn, command: Command, settings
             case, body.to_region, body.to_office, body.reason, offices_of_region=offices
         ),
         authorize=access.may_reassign,
+        body=body,
+    )
+    return CaseAccepted.of(result)
+
+
+@router.post(
+    "/cases/{case_id}/outcome/{decision_id}/approve",
+    status_code=202,
+    summary="Approve a proposed outcome (team lead; not the one who proposed it)",
+)
+async def approve_outcome(
+    case_id: CaseId,
+    decision_id: uuid.UUID,
+    command: Command,
+    settings: Settings,
+    body: ApprovalIn | None = None,
+) -> CaseAccepted:
+    approver = decider_for(command.principal, settings)
+    result = await command.execute(
+        domain.CASE,
+        str(case_id),
+        lambda case: domain.approve_outcome(case, decision_id, approver=approver),
+        authorize=access.may_approve,
+        body=body,
+        created_id=str(decision_id),
+    )
+    return CaseAccepted.of(result)
+
+
+@router.post(
+    "/cases/{case_id}/outcome/{decision_id}/reject",
+    status_code=202,
+    summary="Send a proposed outcome back, with a reason (team lead)",
+)
+async def reject_outcome(
+    case_id: CaseId, decision_id: uuid.UUID, body: SendBackIn, command: Command, settings: Settings
+) -> CaseAccepted:
+    approver = decider_for(command.principal, settings)
+    result = await command.execute(
+        domain.CASE,
+        str(case_id),
+        lambda case: domain.reject_proposal(case, decision_id, body.reason, approver=approver),
+        authorize=access.may_approve,
+        body=body,
+    )
+    return CaseAccepted.of(result)
+
+
+@router.post("/cases/{case_id}/members", status_code=201, summary="A member joins the household (a birth)")
+async def add_member(case_id: CaseId, body: MemberIn, command: Command) -> CaseAccepted:
+    member = body.personal_data()
+    result = await command.execute(
+        domain.CASE,
+        str(case_id),
+        lambda case: domain.add_member(case, member, body.change),
+        authorize=access.may_record,
+        body=body,
+        client_id=("person_id", f"{case_id}/{body.person_id}"),
+        created_id=body.person_id,
+    )
+    return CaseAccepted.of(result)
+
+
+@router.post(
+    "/cases/{case_id}/members/{person_id}/left", status_code=202, summary="A member left the household"
+)
+async def member_left(
+    case_id: CaseId, person_id: PersonIdPath, body: MemberLeftIn, command: Command
+) -> CaseAccepted:
+    result = await command.execute(
+        domain.CASE,
+        str(case_id),
+        lambda case: domain.member_left(case, person_id, body.change),
+        authorize=access.may_record,
         body=body,
     )
     return CaseAccepted.of(result)

@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import Query
 
+from icam_auth import Role
 from icam_auth.fastapi import CurrentPrincipal
 from icam_case import access, domain, queries
 from icam_case.projections import CaseloadProjection
 from icam_case.routes.context import App, CaseId, MinPosition, Settings
-from icam_case.schemas import CaseloadItem, CaseView, Page, StatsRow, TimelineEntry
+from icam_case.schemas import CaseloadItem, CaseView, CoachWorkload, Page, StatsRow, TaskItem, TimelineEntry
 from icam_kernel.errors import NotFound
 from icam_kernel.http_queries import Limit, Offset
 from icam_kernel.inputs import Day, Moment
@@ -77,6 +78,9 @@ async def get_caseload(
     status: Annotated[str | None, Query(pattern="^(open|contact_lost|suspended|closed)$")] = None,
     due_before: Annotated[Moment | None, Query(description="Next interview due at or before.")] = None,
     flag: Annotated[str | None, Query(max_length=50, examples=["vulnerable"])] = None,
+    q: Annotated[
+        str | None, Query(min_length=2, max_length=100, description="A name or dossier reference.")
+    ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
     min_position: MinPosition = None,
@@ -91,6 +95,7 @@ async def get_caseload(
             status=status,
             due_before=due_before,
             flag=flag,
+            q=q,
             limit=limit,
             offset=offset,
         )
@@ -117,3 +122,40 @@ async def get_stats(
         return await queries.outcome_stats(
             conn, region=region, since=first, until=last, limit=limit, offset=offset
         )
+
+
+@router.get("/tasks", summary="What needs doing: a coach's tasks, or a region's, the most overdue first")
+async def get_tasks(
+    who: CurrentPrincipal,
+    app: App,
+    coach: Annotated[str | None, Query(max_length=200)] = None,
+    region: Annotated[str | None, Query(max_length=50)] = None,
+    overdue: Annotated[bool, Query(description="Only the tasks whose moment has passed.")] = False,
+    kind: Annotated[str | None, Query(max_length=50, examples=["element_overdue"])] = None,
+    for_team_lead: bool | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[TaskItem]:
+    """A coach sees their own cases' tasks; a team lead the region's (and approvals awaiting them)."""
+    scope = access.caseload_scope(who, region)
+    mine = who.subject if who.role is Role.COACH else coach
+    async with app.pool.acquire() as conn:
+        return await queries.tasks(
+            conn,
+            region=scope,
+            coach=mine,
+            overdue_only=overdue,
+            kind=kind,
+            for_team_lead=for_team_lead,
+            limit=limit,
+            offset=offset,
+        )
+
+
+@router.get("/tasks/overdue-by-coach", summary="A region's overdue tasks per coach (team lead)")
+async def get_overdue_by_coach(
+    who: CurrentPrincipal, app: App, region: Annotated[str | None, Query(max_length=50)] = None
+) -> list[CoachWorkload]:
+    scope = access.caseload_scope(who, region)
+    async with app.pool.acquire() as conn:
+        return await queries.overdue_by_coach(conn, scope)

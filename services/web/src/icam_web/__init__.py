@@ -1,0 +1,1 @@
+"""The ICAM workspace in the browser (see services/web/README.md)."""
