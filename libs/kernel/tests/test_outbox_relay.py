@@ -176,8 +176,9 @@ async def test_a_relay_process_killed_between_the_acknowledgement_and_the_delete
     try:
         await relay.until_sent(100)
         assert len(await read_topic(kafka_bootstrap, topic, 100)) == 100
+        await _until_waiting_on_a_lock(db)  # acknowledged: its DELETE waits on our locks
         relay.kill()
-        await _end_orphaned_backend(db)  # its DELETE, waiting on our locks, must not run after it
+        await _end_orphaned_backend(db)  # that DELETE must not run after the kill
     finally:
         await held.rollback()
         await db.release(holder)
@@ -241,6 +242,12 @@ async def test_the_standby_takes_over_when_the_leaders_connection_is_cut(
 
     assert (first.is_leader, second.published) == (False, 10)
     assert sorted(await published_ids(kafka_bootstrap, topic, 10)) == sorted(written)
+
+
+async def _until_waiting_on_a_lock(db: asyncpg.Pool, timeout: float = 30) -> None:
+    async with db.acquire() as conn, asyncio.timeout(timeout):
+        while not await conn.fetchval(_WAITING):
+            await asyncio.sleep(0.05)
 
 
 async def _end_orphaned_backend(db: asyncpg.Pool) -> None:
