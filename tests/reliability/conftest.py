@@ -11,23 +11,13 @@ from typing import Any
 import pytest
 
 from icam_platform.journeys import desks_open_today, fast_platform_settings
+from icam_testing import faults
 from icam_testing.faults import PrivateServers, private_servers
 from icam_testing.households import ResilientGateway
 from icam_testing.platform_under_test import PlatformUnderTest, running_platform
 
 PORT_OFFSET = 700  # beside a developer's platform (0), the e2e suite (300) and the load bench (500)
-# what the faults need to be quick to see and quick to recover from (docs/configuration.md)
-FAULT_SETTINGS = {
-    "ICAM_MAX_EVENT_BYTES": "6144",  # an invitation of twenty long-named members is over it
-    "ICAM_COMMAND_RETRY_SECONDS": "3",
-    "ICAM_CONSUMER_SESSION_TIMEOUT_MS": "3000",  # a killed consumer's partitions move on in 3 s
-    "ICAM_WORKER_BACKOFF_SECONDS": "2",
-    "ICAM_KEEPER_FIRST_DELAY": "0.5",
-    "ICAM_KEEPER_LONGEST_DELAY": "2",
-    "NOTIFICATION_LEASE_SECONDS": "3",
-    "NOTIFICATION_RETRY_FIRST_SECONDS": "1",
-    "NOTIFICATION_RETRY_MAX_SECONDS": "5",
-}
+FAULT_SETTINGS = faults.FAST_RECOVERY
 FIGURES = pytest.StashKey[list[dict[str, Any]]]()
 
 

@@ -24,6 +24,20 @@ from icam_platform import platform
 from icam_platform.infra import kafka, manager, postgres, process
 from icam_platform.settings import InfraSettings
 
+# what the faults need to be quick to see and quick to recover from (docs/configuration.md); the
+# fault suite and the fault benchmark run their platform with these
+FAST_RECOVERY = {
+    "ICAM_MAX_EVENT_BYTES": "6144",  # an invitation of twenty long-named members is over it
+    "ICAM_COMMAND_RETRY_SECONDS": "3",
+    "ICAM_CONSUMER_SESSION_TIMEOUT_MS": "3000",  # a killed consumer's partitions move on in 3 s
+    "ICAM_WORKER_BACKOFF_SECONDS": "2",
+    "ICAM_KEEPER_FIRST_DELAY": "0.5",
+    "ICAM_KEEPER_LONGEST_DELAY": "2",
+    "NOTIFICATION_LEASE_SECONDS": "3",
+    "NOTIFICATION_RETRY_FIRST_SECONDS": "1",
+    "NOTIFICATION_RETRY_MAX_SECONDS": "5",
+}
+
 
 @dataclass(frozen=True)
 class PrivateServers:

@@ -29,7 +29,7 @@ EXPECTED: dict[str, dict[str, str]] = {
           "OutcomeDecided": "case", "TrajectoryClosed": "case"},
 }  # fmt: skip
 FINAL_STATUS = {"A": "suspended", "B": "closed", "C": "closed"}
-SERVICES = ("invitation", "case", "referral", "notification")
+SERVICES = ("invitation", "case", "referral", "notification", "privacy")  # each with a store and outbox
 
 
 @dataclass
