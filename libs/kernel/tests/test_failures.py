@@ -8,6 +8,8 @@ from aiokafka import errors as kafka_errors
 from pydantic import BaseModel, ValidationError
 
 from icam_kernel.failures import Backoff, describe, is_transient, safe_message
+from icam_kernel.keyring import KeyringUnavailable
+from icam_kernel.sealing import BrokenSeal
 
 pytestmark = pytest.mark.unit
 
@@ -62,6 +64,11 @@ def test_the_network_and_the_broker_are_transient_a_too_large_record_is_not() ->
     assert not is_transient(asyncpg.exceptions.DataError("invalid input for query argument"))
     assert not is_transient(FileNotFoundError(2, "template missing"))
     assert not is_transient(ValueError("a rule of the handler"))
+
+
+def test_an_unreachable_key_custodian_is_transient_a_seal_that_does_not_open_is_not() -> None:
+    assert is_transient(KeyringUnavailable("key custodian answered 503 on /keys/release"))
+    assert not is_transient(BrokenSeal("a sealed value does not open under its key"))
 
 
 def test_a_failure_caused_by_an_outage_is_an_outage() -> None:

@@ -4,15 +4,21 @@ letter holds back the later events of its stream until it is replayed or discard
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import pytest
 
+from icam_contracts.events import InvitationSent
+from icam_contracts.jsonschema_export import example_payload
 from icam_kernel.dead_letters import discard, list_dead_letters, list_parked, replay_in_process
 from icam_kernel.events import RecordedEvent
 from icam_kernel.inbox import Delivery, IdempotentConsumer, Outcome, RetryPolicy
+from icam_kernel.keyring import DataKey, KeyringUnavailable, LocalKeyring
 from icam_kernel.parking import release_parked
+from icam_kernel.sealing import Vault, sealed_values
 from icam_kernel.testing import COACH
 
 pytestmark = pytest.mark.integration
@@ -171,3 +177,47 @@ async def test_a_released_event_that_fails_becomes_the_dead_letter_and_the_rest_
         [second_letter] = await list_dead_letters(conn)
         assert (second_letter["offset"], second_letter["parked"]) == (1, 1)
         assert [p["offset"] for p in await list_parked(conn)] == [2]
+
+
+class FlakyKeyring(LocalKeyring):
+    """A key custodian that does not answer the first `down` requests for keys (restarting)."""
+
+    def __init__(self, down: int) -> None:
+        super().__init__()
+        self.down = down
+
+    async def release(self, key_ids: Collection[uuid.UUID]) -> Mapping[uuid.UUID, DataKey]:
+        if self.down > 0:
+            self.down -= 1
+            raise KeyringUnavailable("key custodian unreachable: ConnectError")
+        return await super().release(key_ids)
+
+
+async def test_a_sealed_event_met_while_the_key_custodian_is_down_is_waited_for_never_dead_lettered(
+    applied_db: asyncpg.Pool,
+) -> None:
+    # given a sealed event, and a custodian that fails more often than the handler's attempts
+    keyring = FlakyKeyring(down=0)
+    vault = Vault(keyring)
+    data = await vault.seal("InvitationSent", 1, example_payload(InvitationSent))
+    assert next(sealed_values(data), None) is not None
+    keyring.down = FAST.attempts * 2
+    seen: list[dict[str, Any]] = []
+
+    async def remember(conn: asyncpg.Connection, event: RecordedEvent) -> None:
+        seen.append(event.data)
+
+    consumer = IdempotentConsumer(applied_db, "sealed", remember, retry=FAST, vault=vault)
+    at = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    event = RecordedEvent(
+        1, "inv-1", 1, uuid.uuid4(), "InvitationSent", 1, data, at, at, COACH, str(uuid.uuid4()), None
+    )
+
+    # when it is delivered
+    outcome = await consumer.process(Delivery("icam.invitation.events", 0, 0, b"inv-1", event.to_json()))
+
+    # then it is handled, opened, once the custodian answers again, and nothing is dead-lettered
+    assert outcome is Outcome.HANDLED and keyring.down == 0
+    assert seen[0]["members"][0]["given_name"] == example_payload(InvitationSent)["members"][0]["given_name"]
+    async with applied_db.acquire() as conn:
+        assert await list_dead_letters(conn) == []

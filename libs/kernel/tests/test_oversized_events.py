@@ -4,6 +4,8 @@ by the relay and the rest of the topic flows (issue 18, item 2)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 
 import asyncpg
 import pytest
@@ -13,12 +15,17 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
+from icam_contracts.events import InterviewHeld
+from icam_contracts.jsonschema_export import example_payload
 from icam_kernel.dead_letters import list_refused, republish_refused
 from icam_kernel.errors import EventTooLarge
+from icam_kernel.events import NewEvent
 from icam_kernel.http import install_problem_handlers
+from icam_kernel.keyring import LocalKeyring
 from icam_kernel.outbox import OutboxRelay
-from icam_kernel.store import EventStore, ExpectedVersion
-from icam_kernel.testing import new_event, read_topic
+from icam_kernel.sealing import Vault
+from icam_kernel.store import EventStore, ExpectedVersion, envelope_size
+from icam_kernel.testing import COACH, new_event, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -39,6 +46,27 @@ async def test_an_event_over_the_limit_is_refused_at_append_and_nothing_is_recor
     assert refused.value.details["size_bytes"] > 5_000
     assert await conn.fetchval("select count(*) from events") == 0
     assert await conn.fetchval("select count(*) from outbox") == 0
+
+
+def interview_v2(data: dict[str, object]) -> NewEvent:
+    return dataclasses.replace(new_event("InterviewHeld", **data), event_version=2)
+
+
+async def test_the_limit_applies_to_the_event_as_stored_sealed_not_to_its_clear_payload(
+    conn: asyncpg.Connection,
+) -> None:
+    # given an interview whose envelope fits the limit in clear, but not once sealed
+    interview = example_payload(InterviewHeld) | {"notes": "n" * 3_000}
+    actor = json.dumps(COACH.to_dict())
+    limit = envelope_size(json.dumps(interview), actor) + 100
+    sealed = await Vault(LocalKeyring()).seal("InterviewHeld", 2, interview)
+    assert envelope_size(json.dumps(sealed), actor) > limit
+    store = EventStore("t", vault=Vault(LocalKeyring()), max_event_bytes=limit)
+
+    # then its append is refused: the broker would be given the sealed one
+    with pytest.raises(EventTooLarge):
+        await store.append(conn, "case-1", [interview_v2(interview)], 0)
+    assert await conn.fetchval("select count(*) from events") == 0
 
 
 def test_an_event_too_large_is_a_413_problem_naming_the_type_and_sizes_not_the_content() -> None:
