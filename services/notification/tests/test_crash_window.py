@@ -35,6 +35,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiosmtpd.controller import Controller
 
 from icam_contracts import Actor, EventEnvelope
+from icam_contracts.topics import PRIVACY_EVENTS
 from icam_notification.config import Topics
 from icam_platform.infra.process import free_port
 
@@ -103,7 +104,7 @@ class ServiceProcess:
             env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
 
-    async def ready(self, timeout: float = 60) -> None:
+    async def ready(self, timeout: float = 180) -> None:  # a cold start on a busy machine is slow
         async with httpx.AsyncClient() as client, asyncio.timeout(timeout):
             while True:
                 assert self.process.poll() is None, "the service process ended"
@@ -166,8 +167,9 @@ async def test_a_service_killed_between_sending_and_recording_an_email(
     capture, smtp_port = smtp
     prefix = unique_name("crash") + "."
     topics = Topics.prefixed(prefix)
-    await create_topics(
-        kafka_bootstrap, [topics.invitation, topics.case, topics.referral, topics.notification]
+    await create_topics(  # the privacy topic too: the service follows erasures on it
+        kafka_bootstrap,
+        [topics.invitation, topics.case, topics.referral, topics.notification, prefix + PRIVACY_EVENTS],
     )
     check = delivery_check(capture) if checked else None
     env = {
