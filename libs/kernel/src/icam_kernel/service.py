@@ -85,8 +85,9 @@ class ServiceSettings:
     # how soon the group notices a consumer that died (kill -9) and gives its partitions to the
     # one that replaced it: a restarted process waits this long for its partitions, once per group
     consumer_session_timeout_ms: int = 10_000
-    # put before the name of a consumer that has no group of its own (the privacy topic's, the
-    # privacy service's): platforms sharing a broker then never share a group
+    # put before the group of a consumer whose group is its name (every one not given a group_id,
+    # the privacy topic's and the privacy service's included): platforms sharing a broker then
+    # never share a group
     consumer_group_prefix: str = ""
     keyring_url: str = ""  # the privacy service (key custodian); empty: personal data in clear
     service_token: str = ""  # this service's workload token for the key custodian
