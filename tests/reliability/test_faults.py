@@ -30,7 +30,8 @@ from icam_testing.faults import PrivateServers
 from icam_testing.households import Journey, ResilientGateway
 from icam_testing.platform_under_test import PlatformUnderTest
 
-pytestmark = pytest.mark.e2e
+# the first test also waits for the private servers and the platform to start (minutes on a busy machine)
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 Fault = Callable[[], Awaitable[None]]
 
