@@ -3,5 +3,6 @@ CREATE DATABASE icam_invitation;
 CREATE DATABASE icam_case;
 CREATE DATABASE icam_referral;
 CREATE DATABASE icam_notification;
+CREATE DATABASE icam_privacy;
 CREATE DATABASE icam_gateway;
 CREATE DATABASE icam_web;

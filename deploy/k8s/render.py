@@ -48,20 +48,25 @@ class Component:
         return self.host is not None
 
 
+SEALING = ("invitation", "case", "referral", "notification")  # obtain data keys from privacy (ADR 0012)
+
 COMPONENTS = (
-    Component("invitation", "icam_invitation.app:create_app"),
-    Component("case", "icam_case.app:create_app"),
-    Component("referral", "icam_referral.app:create_app"),
+    # key custody, erasure, retention, subject access: asks each service for a person's data
+    Component("privacy", "icam_privacy.app:create_app", calls=SEALING),
+    Component("invitation", "icam_invitation.app:create_app", calls=("privacy",)),
+    Component("case", "icam_case.app:create_app", calls=("privacy",)),
+    Component("referral", "icam_referral.app:create_app", calls=("privacy",)),
     Component(
         "notification",
         "icam_notification.app:create_app",
+        calls=("privacy",),
         external=("identity_provider", "smtp_relay", "sms_provider"),
     ),
     Component(
         "gateway",
         "icam_gateway.app:create_app",
         kafka=False,
-        calls=("invitation", "case", "referral", "notification"),
+        calls=("invitation", "case", "referral", "notification", "privacy"),
         host="api.icam.ibz.example",
         metrics=False,
     ),
@@ -117,6 +122,11 @@ def _env(c: Component) -> list[dict[str, Any]]:
         env.append({"name": "SMTP_PASSWORD", "valueFrom": _secret("smtp-password", optional=True)})
     if "sms_provider" in c.external:
         env.append({"name": "SMS_PROVIDER_TOKEN", "valueFrom": _secret("sms-provider-token", optional=True)})
+    if c.name in SEALING:  # the workload token the privacy service knows this service by
+        env.append({"name": "ICAM_KEYRING_URL", "value": f"http://icam-privacy.{NAMESPACE}.svc"})
+        env.append({"name": "ICAM_SERVICE_TOKEN", "valueFrom": _secret(f"{c.name}-service-token")})
+    if c.name == "privacy":  # the key-encryption key (a KMS adapter would replace it)
+        env.append({"name": "PRIVACY_KEK", "valueFrom": _secret("privacy-kek")})
     if c.name == "web":
         env.append(
             {"name": "ICAM_OIDC_CLIENT_SECRET", "valueFrom": _secret("web-oidc-client-secret", optional=True)}

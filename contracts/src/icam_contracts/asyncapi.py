@@ -227,7 +227,12 @@ def build_document() -> dict[str, Any]:
             "description": (
                 "Public events of the ICAM (Individual Case Management) trajectory of the "
                 "Immigration Office's Alternatives to Detention department. See the subscriber's "
-                "guide in contracts/README.md."
+                "guide in contracts/README.md. Personal data is sealed (AES-256-GCM): fields marked "
+                "`x-personal-data: person` (each PersonalData object, keeping only person_id and "
+                "is_minor in clear) and `x-personal-data: household` (free texts, moved into the "
+                "event's `sealed` map) carry `sealed:v1:<key id>:<nonce>:<ciphertext>` values; "
+                "subscribers with a grant obtain the keys at POST /api/keys/release (audited) and "
+                "forget a person on PersonalDataErased (icam.privacy.events)."
             ),
         },
         "defaultContentType": env.CONTENT_TYPE_JSON,

@@ -49,6 +49,7 @@ from icam_kernel.decider import Aggregate, Decider, fold
 from icam_kernel.errors import AlreadyExists, DatabaseUnavailable, DomainError, NotFound
 from icam_kernel.events import Actor, NewEvent, RecordedEvent
 from icam_kernel.failures import Backoff, describe, is_transient
+from icam_kernel.keyring import KeyringUnavailable
 from icam_kernel.observability import COMMANDS
 from icam_kernel.store import AppendResult, EventStore, Expected, ExpectedVersion, WrongExpectedVersion
 
@@ -269,6 +270,8 @@ class Application:
                 attempt += 1
                 delay = RETRY_BACKOFF.delay(attempt)
                 if time.monotonic() - started + delay > self.retry_ceiling:
+                    if isinstance(error, KeyringUnavailable):  # 503 key-custodian-unavailable
+                        raise
                     raise DatabaseUnavailable() from error
                 log.info("command_retried", stream_id=stream_id, attempt=attempt, **describe(error))
                 await asyncio.sleep(delay)

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from icam_kernel.errors import DatabaseUnavailable, DomainError, StaleReadModel
 from icam_kernel.failures import describe, is_transient
+from icam_kernel.keyring import KeyringUnavailable
 from icam_kernel.problems import HTTP_KINDS
 from icam_kernel.store import WrongExpectedVersion
 
@@ -144,6 +145,17 @@ async def _stale(_: Request, error: Exception) -> Response:
     )
 
 
+async def _no_keys(_: Request, error: Exception) -> Response:
+    """Nothing personal is stored in clear or shown sealed when keys cannot be had: retry later."""
+    return problem(
+        503,
+        "Key custodian unavailable",
+        "personal data cannot be sealed or opened right now",
+        kind="key-custodian-unavailable",
+        headers={"Retry-After": "2"},
+    )
+
+
 async def _http_error(_: Request, error: Exception) -> Response:
     """401/403 from authentication and authorisation, unknown routes and methods."""
     assert isinstance(error, StarletteHTTPException)
@@ -173,6 +185,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StaleReadModel, _stale)
     for infrastructure in (asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError):
         app.add_exception_handler(infrastructure, _infrastructure)
+    app.add_exception_handler(KeyringUnavailable, _no_keys)
 
 
 def health_router(

@@ -120,6 +120,13 @@ KERNEL: tuple[ProblemType, ...] = (
         "kernel",
     ),
     ProblemType(
+        "key-custodian-unavailable",
+        503,
+        "Key custodian unavailable",
+        "Personal data cannot be sealed or opened while the privacy service is unreachable: retry.",
+        "kernel",
+    ),
+    ProblemType(
         "service-unavailable",
         503,
         "Service unavailable",

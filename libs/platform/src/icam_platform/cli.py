@@ -87,11 +87,12 @@ def _add_logs(commands: argparse._SubParsersAction) -> None:  # type: ignore[typ
 
 
 def _add_platform_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from icam_platform import platform, topics
+    from icam_platform import platform, privacy, topics
     from icam_platform.mailbox import cli as mail
 
     platform.register_commands(commands)
     topics.register_commands(commands)
+    privacy.register_commands(commands)
     mail.register_commands(commands)
     _add_logs(commands)
 

@@ -430,6 +430,7 @@ def fast_platform_settings(reference_file: Any) -> dict[str, str]:
         "INVITATION_SLOT_MINUTES": "0.05",
         "INVITATION_NO_SHOW_GRACE_SECONDS": "1",
         "INVITATION_REMINDER_DAYS_BEFORE": "0",
+        "PRIVACY_SUBSCRIBER_GRANTS": "org:e2e-registry",
     }
 
 
