@@ -33,7 +33,10 @@ def faulty_platform(
 ) -> Iterator[PlatformUnderTest]:
     home = tmp_path_factory.mktemp("faults")
     env = fast_platform_settings(desks_open_today(home / "reference.json")) | FAULT_SETTINGS
-    with running_platform(private.kafka_bootstrap, private.database_url, home, env, PORT_OFFSET) as platform:
+    # five minutes to come up: eight processes joining a fresh broker's groups on a busy machine
+    with running_platform(
+        private.kafka_bootstrap, private.database_url, home, env, PORT_OFFSET, ready_timeout=300
+    ) as platform:
         yield platform
 
 

@@ -127,7 +127,12 @@ class PlatformUnderTest:
 
 @contextmanager
 def running_platform(
-    kafka_bootstrap: str, postgres_url: str, home: Path, env: dict[str, str], port_offset: int = PORT_OFFSET
+    kafka_bootstrap: str,
+    postgres_url: str,
+    home: Path,
+    env: dict[str, str],
+    port_offset: int = PORT_OFFSET,
+    ready_timeout: float = 120,
 ) -> Iterator[PlatformUnderTest]:
     run_id = uuid.uuid4().hex[:8]
     prefix = f"e2e{run_id}."
@@ -162,7 +167,7 @@ def running_platform(
     try:
         for service in peers:
             platform.start_service(service, endpoints, settings, peers, extra)
-        report = platform.wait_healthy(list(peers), settings, timeout=120)
+        report = platform.wait_healthy(list(peers), settings, timeout=ready_timeout)
         unhealthy = {n: state for n, state in report.items() if not state.startswith("healthy")}
         if unhealthy:
             tails = "\n".join(f"--- {n}\n{_tail(settings.logs_dir / (n + '.log'))}" for n in unhealthy)
