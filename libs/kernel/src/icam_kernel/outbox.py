@@ -19,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable, Collection, Sequence
-from datetime import datetime, timedelta
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -52,9 +53,13 @@ _BACKLOG = """select count(*) as rows, coalesce(extract(epoch from now() - min(c
 from outbox where topic = $1"""
 
 _OLDEST = "select min(created_at) from outbox where topic = $1"
+# a record can only be a row's publication if it was produced after the row was queued (the
+# producer stamps it; a second of skew between its clock and PostgreSQL's is allowed): an older
+# record of the same event is an earlier copy (e.g. the clear one a sealing migration replaces)
 _DROP_PUBLISHED = """
-delete from outbox o using events e
-where o.topic = $1 and e.global_position = o.position and e.event_id = any($2::uuid[])
+delete from outbox o using events e, unnest($2::uuid[], $3::timestamptz[]) as seen(event_id, at)
+where o.topic = $1 and e.global_position = o.position and e.event_id = seen.event_id
+  and seen.at >= o.created_at - interval '1 second'
 """
 _REFUSE = """
 with moved as (delete from outbox where position = $1 returning position, topic)
@@ -73,7 +78,7 @@ _SPOILING = (
 )
 
 ProducerFactory = Callable[[], AIOKafkaProducer]
-PublishedReader = Callable[[str, datetime], Awaitable[Collection[str]]]
+PublishedReader = Callable[[str, datetime], Awaitable[Mapping[str, datetime]]]
 
 
 def default_producer(bootstrap: str) -> ProducerFactory:
@@ -113,9 +118,10 @@ class _NewProducer(Exception):
 
 
 def published_reader(bootstrap: str) -> PublishedReader:
-    """Reads the event ids a topic received since a time (record timestamps), for `reconcile`."""
+    """Reads the event ids a topic received since a time, each with when its latest record was
+    produced (record timestamps), for `reconcile`."""
 
-    async def read(topic: str, since: datetime) -> Collection[str]:
+    async def read(topic: str, since: datetime) -> Mapping[str, datetime]:
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
         await consumer.start()
         try:
@@ -126,9 +132,9 @@ def published_reader(bootstrap: str) -> PublishedReader:
     return read
 
 
-async def _event_ids_since(consumer: AIOKafkaConsumer, topic: str, since_ms: int) -> set[str]:
+async def _event_ids_since(consumer: AIOKafkaConsumer, topic: str, since_ms: int) -> dict[str, datetime]:
     if topic not in await consumer.topics():
-        return set()
+        return {}
     consumer._client.add_topic(topic)  # metadata of its partitions (topics() fetches names only)
     await consumer._client.force_metadata_update()
     partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
@@ -137,14 +143,25 @@ async def _event_ids_since(consumer: AIOKafkaConsumer, topic: str, since_ms: int
     ends = await consumer.end_offsets(partitions)
     for tp in partitions:
         consumer.seek(tp, starts[tp].offset if starts.get(tp) else ends[tp])
-    seen: set[str] = set()
+    seen: dict[str, datetime] = {}
     deadline = asyncio.get_running_loop().time() + 30
     while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"reading {topic} back took over 30 s")
         for records in (await consumer.getmany(*partitions, timeout_ms=500)).values():
-            seen.update(dict(r.headers).get("event_id", b"").decode() for r in records)
+            for r in records:
+                produced = datetime.fromtimestamp(r.timestamp / 1000, UTC)
+                event_id = dict(r.headers).get("event_id", b"").decode()
+                seen[event_id] = max(produced, seen.get(event_id, produced))
     return seen
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def row_headers(row: Any) -> list[tuple[str, bytes]]:
@@ -253,7 +270,8 @@ class OutboxRelay:
         seen = await self.published_since(self.topic, oldest - _CLOCK_MARGIN)
         if not seen:
             return 0
-        status = await conn.execute(_DROP_PUBLISHED, self.topic, list(seen))
+        ids = [uuid.UUID(i) for i in seen if _is_uuid(i)]
+        status = await conn.execute(_DROP_PUBLISHED, self.topic, ids, [seen[str(i)] for i in ids])
         dropped = int(status.split()[-1])
         if dropped:
             log.info("outbox_rows_already_published", topic=self.topic, rows=dropped)
