@@ -143,7 +143,7 @@ PLATFORM = {
                 ),
                 ("sum by (service, kind) (icam_timers_overdue)", "{{service}} {{kind}} overdue"),
             ),
-            "Timers past due and not fired (pending: timer backlog gauges, issue 17).",
+            "Timers past due and not fired (TimerWorker's overdue report, every 5 s).",
         ),
         Panel(
             "Worker restarts (last hour)",
@@ -158,7 +158,7 @@ PLATFORM = {
                     "{{service}} process",
                 ),
             ),
-            "Supervised background workers (pending: issue 18) and whole processes.",
+            "Supervised background workers (restarted with backoff) and whole processes.",
         ),
         Panel(
             "Resident memory",
@@ -180,7 +180,7 @@ NOTIFICATIONS = {
                     "{{channel}} {{outcome}}",
                 ),
             ),
-            "sent, retry (transient failure), failed (final). Pending: delivery counter, issue 17.",
+            "sent, retry (transient failure), failed (final).",
             stacked=True,
         ),
         Panel(

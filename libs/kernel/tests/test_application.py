@@ -21,7 +21,7 @@ from icam_contracts.envelope import EventEnvelope
 from icam_contracts.events import CoachAssigned
 from icam_kernel import idempotency
 from icam_kernel.application import Aggregate, Application, Caller, Cause, Plan
-from icam_kernel.errors import AlreadyExists, Conflict, IdempotencyKeyReused, NotFound
+from icam_kernel.errors import AlreadyExists, Conflict, DatabaseUnavailable, IdempotencyKeyReused, NotFound
 from icam_kernel.events import Actor, RecordedEvent
 from icam_kernel.reactions import HandlerTable, Remember, When
 from icam_kernel.store import EventStore, WrongExpectedVersion
@@ -306,3 +306,46 @@ async def test_a_handler_table_runs_the_rows_of_the_events_type_in_order(app: Ap
     assert table.event_types == frozenset({"CoachAssigned"})
     assert kept == ["remembered coach-7", "planned"]
     assert (await events_of(app, stream))[-1] == ("CoachAssigned", "coach-from-reaction")
+
+
+# the database refuses the first `budget` appends with a real SQLSTATE (a sequence is not rolled back)
+_REFUSE_APPENDS = """
+create sequence if not exists refusals;
+create or replace function refuse_append() returns trigger language plpgsql as $$
+begin
+    if nextval('refusals') <= {budget} then
+        raise exception 'injected' using errcode = '{sqlstate}';
+    end if;
+    return new;
+end $$;
+create trigger refuse_append before insert on events for each row execute function refuse_append();
+"""
+
+
+@pytest.mark.parametrize("sqlstate", ["40001", "40P01", "25006", "57P01"])
+async def test_a_transient_refusal_before_the_commit_is_retried_and_the_command_appends_once(
+    app: Application, sqlstate: str
+) -> None:
+    stream, _ = await opened(app)
+    async with app.pool.acquire() as conn:
+        await conn.execute(_REFUSE_APPENDS.format(budget=4, sqlstate=sqlstate))
+
+    result = await app.execute(RESPONSIBILITY, stream, assign("coach-2"), Caller(LEAD))
+
+    assert result.stream_version == 2
+    assert await events_of(app, stream) == [("CoachAssigned", "coach-1"), ("CoachAssigned", "coach-2")]
+
+
+async def test_a_database_that_stays_read_only_answers_unavailable_once_the_ceiling_is_reached(
+    db: asyncpg.Pool,
+) -> None:
+    brief = Application(EventStore("t"), lambda: db, Actor("icam-test", "system"), retry_ceiling=0.3)
+    stream, _ = await opened(brief)
+    async with db.acquire() as conn:
+        await conn.execute(_REFUSE_APPENDS.format(budget=1_000_000, sqlstate="25006"))
+
+    with pytest.raises(DatabaseUnavailable) as unavailable:
+        await brief.execute(RESPONSIBILITY, stream, assign("coach-2"), Caller(LEAD))
+
+    assert unavailable.value.status == 503 and unavailable.value.details == {"outcome_unknown": False}
+    assert len(await events_of(brief, stream)) == 1

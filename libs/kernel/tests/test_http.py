@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import asyncpg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -99,3 +100,36 @@ def test_authorisation_refusals_and_unknown_routes_are_problems_too() -> None:
     assert refused.json()["detail"] == "a partner sees its own referrals only"
     missing = client.get("/no-such-route")
     assert (missing.status_code, missing.headers["content-type"]) == (404, "application/problem+json")
+
+
+def test_a_database_outage_met_by_a_request_is_a_503_to_retry_and_other_failures_a_bare_500() -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/cases")
+    async def during_a_restart() -> None:
+        raise asyncpg.AdminShutdownError("terminating connection due to administrator command")
+
+    @app.get("/cases/duplicate")
+    async def a_bug() -> None:
+        raise asyncpg.UniqueViolationError("Key (email)=(amina@example.org) already exists")
+
+    client = TestClient(app)
+    outage, bug = client.get("/cases"), client.get("/cases/duplicate")
+
+    assert outage.status_code == 503 and outage.headers["retry-after"]
+    assert outage.json()["type"] == "urn:icam:problem:database-unavailable"
+    assert bug.status_code == 500 and bug.json()["type"] == "urn:icam:problem:internal-error"
+    assert "amina" not in bug.text
+
+
+def test_liveness_fails_while_something_is_in_a_crash_loop() -> None:
+    broken: list[str] = []
+    app = FastAPI()
+    app.include_router(health_router({}, broken=lambda: broken))
+    client = TestClient(app)
+
+    assert client.get("/health/live").status_code == 200
+    broken.append("outbox-relay")
+    live = client.get("/health/live")
+    assert live.status_code == 503 and live.json() == {"status": "crash-loop", "workers": ["outbox-relay"]}

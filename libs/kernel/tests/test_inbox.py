@@ -247,9 +247,10 @@ async def test_migrations_are_idempotent_and_tracked(pg_pool: asyncpg.Pool) -> N
     first = await apply_migrations(pg_pool)
     second = await asyncio.gather(apply_migrations(pg_pool), apply_migrations(pg_pool))
 
-    assert first == ["kernel/0001_kernel.sql", "kernel/0002_application.sql"] and second == [[], []]
+    kernel = ["kernel/0001_kernel.sql", "kernel/0002_application.sql", "kernel/0003_reliability.sql"]
+    assert first == kernel and second == [[], []]
     async with pg_pool.acquire() as conn:
-        assert json.loads(json.dumps(await conn.fetchval("select count(*) from schema_migrations"))) == 2
+        assert json.loads(json.dumps(await conn.fetchval("select count(*) from schema_migrations"))) == 3
 
 
 async def test_events_of_no_interest_are_passed_over_without_a_transaction(consumer_db: asyncpg.Pool) -> None:

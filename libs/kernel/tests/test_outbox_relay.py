@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from pathlib import Path
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from icam_kernel.outbox import OutboxRelay
 from icam_kernel.store import EventStore, ExpectedVersion
@@ -62,7 +64,8 @@ async def test_an_event_committed_after_a_later_position_is_still_published(
             naive_first_pass = await naive_cursor_read(conn, 0)
         relay = OutboxRelay(db, topic, bootstrap=kafka_bootstrap, max_interval=0.01)
         task = asyncio.create_task(relay.run())
-        await asyncio.sleep(0.5)  # the relay publishes stream-b while stream-a is still open
+        # the relay publishes stream-b while stream-a is still open (its row is not visible yet)
+        await asyncio.wait_for(_until(lambda: outbox_empty(db)), 20)
         await slow.commit()
         async with db.acquire() as conn:
             naive_second_pass = await naive_cursor_read(conn, max(naive_first_pass))
@@ -99,46 +102,180 @@ async def test_a_published_event_carries_the_envelope_key_and_headers(
     assert dict(message["headers"]) == dict(stored.headers())
 
 
-class CrashingProducer(AIOKafkaProducer):  # type: ignore[misc]
-    """Dies after `survive` sends, like a relay process killed mid-batch."""
-
-    def __init__(self, survive: int, **config: Any) -> None:
-        super().__init__(**config)
-        self.survive = survive
-
-    async def send(self, *args: Any, **kwargs: Any) -> Any:
-        if self.survive == 0:
-            raise asyncio.CancelledError("killed mid-batch")
-        self.survive -= 1
-        return await super().send(*args, **kwargs)
+RELAY_PROCESS = Path(__file__).with_name("relay_process.py")
 
 
-async def test_a_relay_killed_mid_batch_loses_nothing_after_a_restart(
+class RelayProcess:
+    """A relay in its own process (`relay_process.py`), to be killed with SIGKILL."""
+
+    def __init__(self, database_url: str, bootstrap: str, topic: str, linger_ms: int = 2) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(RELAY_PROCESS), database_url, bootstrap, topic, str(linger_ms)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    async def until_sent(self, n: int, timeout: float = 20) -> None:
+        """Until the process handed its n-th record to its producer."""
+        async with asyncio.timeout(timeout):
+            while (line := await asyncio.to_thread(self.process.stdout.readline)) != f"sent {n}\n":  # type: ignore[union-attr]
+                assert line, "the relay process ended"
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+
+async def append_events(pool: asyncpg.Pool, topic: str, n: int, start: int = 0) -> set[str]:
+    store = EventStore(topic)
+    async with pool.acquire() as conn:
+        for i in range(start, start + n):
+            await store.append(conn, f"s-{i % 7}", [new_event(n=i)], ExpectedVersion.ANY)
+        return {str(r[0]) for r in await conn.fetch("select event_id from events")}
+
+
+async def published_ids(bootstrap: str, topic: str, at_least: int, timeout: float = 3) -> list[str]:
+    """Every event id on the topic (waits for `at_least`, then a little more for duplicates)."""
+    return [m["value"]["event_id"] for m in await read_topic(bootstrap, topic, at_least + 1, timeout)]
+
+
+async def test_a_relay_process_killed_before_the_broker_acknowledged_deletes_nothing(
+    db: asyncpg.Pool, database_url: str, kafka_bootstrap: str, kafka_topic: TopicFactory
+) -> None:
+    # given a relay whose producer holds every record back (a long linger: nothing is flushed)
+    topic = await kafka_topic("events")
+    written = await append_events(db, topic, 20)
+    relay = RelayProcess(database_url, kafka_bootstrap, topic, linger_ms=60_000)
+
+    # when the process is killed with the whole batch handed to its producer, unacknowledged
+    await relay.until_sent(20)
+    relay.kill()
+
+    # then every row is still in the outbox, and a restarted relay publishes each event once
+    async with db.acquire() as conn:
+        assert await conn.fetchval("select count(*) from outbox") == 20
+    assert await read_topic(kafka_bootstrap, topic, 1, timeout=1) == []
+    await run_until(OutboxRelay(db, topic, bootstrap=kafka_bootstrap), lambda: outbox_empty(db))
+    received = await published_ids(kafka_bootstrap, topic, 20)
+    assert sorted(received) == sorted(written)
+
+
+async def test_a_relay_process_killed_between_the_acknowledgement_and_the_delete_publishes_nothing_twice(
+    db: asyncpg.Pool, database_url: str, kafka_bootstrap: str, kafka_topic: TopicFactory
+) -> None:
+    # given a relay that will get the broker's acknowledgements but cannot delete its rows yet
+    topic = await kafka_topic("events")
+    written = await append_events(db, topic, 100)
+    holder = await db.acquire()
+    held = holder.transaction()
+    await held.start()
+    await holder.execute("select position from outbox for update")  # the delete waits on these rows
+    relay = RelayProcess(database_url, kafka_bootstrap, topic)
+
+    # when the process is killed once the broker has every record, before it deleted any row
+    try:
+        await relay.until_sent(100)
+        assert len(await read_topic(kafka_bootstrap, topic, 100)) == 100
+        await _until_waiting_on_a_lock(db)  # acknowledged: its DELETE waits on our locks
+        relay.kill()
+        await _end_orphaned_backend(db)  # that DELETE must not run after the kill
+    finally:
+        await held.rollback()
+        await db.release(holder)
+
+    # then the relay that takes over finds them on the topic and sends none of them again
+    async with db.acquire() as conn:
+        assert await conn.fetchval("select count(*) from outbox") == 100
+    await run_until(OutboxRelay(db, topic, bootstrap=kafka_bootstrap), lambda: outbox_empty(db))
+    written |= await append_events(db, topic, 5, start=100)
+    await run_until(OutboxRelay(db, topic, bootstrap=kafka_bootstrap), lambda: outbox_empty(db))
+    received = await published_ids(kafka_bootstrap, topic, 105)
+    assert sorted(received) == sorted(written)  # each event exactly once
+
+
+async def test_the_standby_takes_over_when_the_leaders_process_is_killed(
+    db: asyncpg.Pool, database_url: str, kafka_bootstrap: str, kafka_topic: TopicFactory
+) -> None:
+    topic = await kafka_topic("events")
+    leader = RelayProcess(database_url, kafka_bootstrap, topic)
+    await _until(lambda: _advisory_lock_held(db))
+    standby = OutboxRelay(db, topic, bootstrap=kafka_bootstrap, standby_interval=0.1)
+    standby_task = asyncio.create_task(standby.run())
+    try:
+        written = await append_events(db, topic, 10)
+        await asyncio.wait_for(_until(lambda: outbox_empty(db)), 20)
+        assert standby.published == 0
+
+        leader.kill()  # its session ends with the process, and the lock with it
+        written |= await append_events(db, topic, 10, start=10)
+        await asyncio.wait_for(_until(lambda: outbox_empty(db)), 20)
+    finally:
+        standby_task.cancel()
+        await asyncio.gather(standby_task, return_exceptions=True)
+
+    assert standby.published == 10
+    assert sorted(await published_ids(kafka_bootstrap, topic, 20)) == sorted(written)
+
+
+async def test_the_standby_takes_over_when_the_leaders_connection_is_cut(
     db: asyncpg.Pool, kafka_bootstrap: str, kafka_topic: TopicFactory
 ) -> None:
     topic = await kafka_topic("events")
-    store = EventStore(topic)
+    first = OutboxRelay(db, topic, bootstrap=kafka_bootstrap, standby_interval=0.1)
+    second = OutboxRelay(db, topic, bootstrap=kafka_bootstrap, standby_interval=0.1)
+    tasks = [asyncio.create_task(first.run())]
+    await asyncio.wait_for(_until(lambda: _is(first)), 10)
+    tasks.append(asyncio.create_task(second.run()))
+    try:
+        async with db.acquire() as conn:  # the leader's backend is terminated (a failover, a DBA)
+            await conn.execute(
+                "select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted"
+                " and database = (select oid from pg_database where datname = current_database())"
+            )
+        await asyncio.wait_for(_until(lambda: _is(second)), 10)
+        written = await append_events(db, topic, 10)
+        await asyncio.wait_for(_until(lambda: outbox_empty(db)), 20)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    assert (first.is_leader, second.published) == (False, 10)
+    assert sorted(await published_ids(kafka_bootstrap, topic, 10)) == sorted(written)
+
+
+async def _until_waiting_on_a_lock(db: asyncpg.Pool, timeout: float = 30) -> None:
+    async with db.acquire() as conn, asyncio.timeout(timeout):
+        while not await conn.fetchval(_WAITING):
+            await asyncio.sleep(0.05)
+
+
+async def _end_orphaned_backend(db: asyncpg.Pool) -> None:
+    """End the killed process's backend, which still waits on a lock (PostgreSQL notices a vanished
+    client only when it next talks to it)."""
     async with db.acquire() as conn:
-        for i in range(300):
-            await store.append(conn, f"s-{i % 7}", [new_event(n=i)], ExpectedVersion.ANY)
-        written = {str(r[0]) for r in await conn.fetch("select event_id from events")}
+        async with asyncio.timeout(10):
+            while not await conn.fetchval(_KILL_WAITING):
+                await asyncio.sleep(0.05)
+        async with asyncio.timeout(10):
+            while await conn.fetchval(_WAITING):
+                await asyncio.sleep(0.05)
 
-    crashing = OutboxRelay(
-        db,
-        topic,
-        batch_size=100,
-        producer_factory=lambda: CrashingProducer(250, bootstrap_servers=kafka_bootstrap, acks="all"),
-    )
-    with pytest.raises(asyncio.CancelledError):
-        await asyncio.wait_for(crashing.run(), 20)
+
+_WAITING = """select count(*) from pg_stat_activity
+where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()"""
+_KILL_WAITING = """select count(pg_terminate_backend(pid)) from pg_stat_activity
+where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()"""
+
+
+async def _advisory_lock_held(db: asyncpg.Pool) -> bool:
     async with db.acquire() as conn:
-        assert 0 < await conn.fetchval("select count(*) from outbox") < 300  # part of it got through
-
-    await run_until(OutboxRelay(db, topic, bootstrap=kafka_bootstrap), lambda: outbox_empty(db))
-
-    received = [m["value"]["event_id"] for m in await read_topic(kafka_bootstrap, topic, 350, timeout=5)]
-    assert set(received) == written
-    assert len(received) >= 300  # duplicates are allowed, loss is not
+        return bool(
+            await conn.fetchval(
+                "select count(*) from pg_locks where locktype = 'advisory' and granted and database ="
+                " (select oid from pg_database where datname = current_database())"
+            )
+        )
 
 
 async def test_only_one_of_two_relays_publishes_and_the_standby_takes_over(

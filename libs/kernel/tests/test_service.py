@@ -77,6 +77,9 @@ def test_a_background_task_name_is_registered_once() -> None:
         runtime.background("sweeper", work)
 
 
+_DUE_IN = "select due_at - now() from timers where id = $1"
+
+
 async def test_a_failing_timer_is_retried_after_the_runtimes_delay(
     database_url: str, kafka_bootstrap: str
 ) -> None:
@@ -96,13 +99,58 @@ async def test_a_failing_timer_is_retried_after_the_runtimes_delay(
         assert runtime.pool is not None
         async with runtime.pool.acquire() as conn:
             timer_id = await schedule(conn, "deadline", datetime.now(UTC), {"r": "ref-1"})
-        async with asyncio.timeout(10):
-            while not attempts:
+        async with asyncio.timeout(10), runtime.pool.acquire() as conn:
+            # the handler failed, and its transaction is over once the timer is put off
+            while (delay := await conn.fetchval(_DUE_IN, timer_id)) < timedelta(minutes=1):
                 await asyncio.sleep(0.05)
-        async with runtime.pool.acquire() as conn:
-            delay = await conn.fetchval("select due_at - now() from timers where id = $1", timer_id)
     finally:
         await runtime.stop()
 
     assert len(attempts) == 1
     assert timedelta(minutes=9) < delay <= timedelta(minutes=10)
+
+
+def test_the_relay_is_not_ready_when_it_died_even_with_an_empty_outbox(
+    database_url: str, kafka_bootstrap: str
+) -> None:
+    settings = ServiceSettings("demo", database_url, kafka_bootstrap, pool_size=4)
+    runtime = ServiceRuntime("demo", settings, migrations_dir=None, store=EventStore("demo.events"))
+    with TestClient(create_service_app(runtime)) as client:
+        assert client.get("/health/ready").json()["checks"]["relay"] is True
+        relay = next(t for t in runtime.supervisor._tasks if t.get_name() == "outbox-relay")
+        client.portal.call(_cancelled, relay)  # the relay's task ends: nothing publishes any more
+
+        ready = client.get("/health/ready")
+
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["relay"] is False
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+def test_a_worker_in_a_crash_loop_fails_liveness_and_its_restarts_are_counted(
+    database_url: str, kafka_bootstrap: str
+) -> None:
+    settings = ServiceSettings(
+        "demo", database_url, kafka_bootstrap, pool_size=4, worker_backoff_ceiling=0.05, crash_loop_restarts=3
+    )
+    runtime = ServiceRuntime("demo", settings, migrations_dir=None, store=EventStore("demo.events"))
+
+    async def sweep() -> None:
+        raise LookupError("a bug: the sweep's table is not there")
+
+    runtime.background("sweeper", sweep)
+    with TestClient(create_service_app(runtime)) as client:
+        live = client.get("/health/live")
+        for _ in range(100):
+            if live.status_code == 503:
+                break
+            client.portal.call(asyncio.sleep, 0.05)
+            live = client.get("/health/live")
+        metrics = client.get("/metrics").text
+
+    assert live.status_code == 503 and live.json() == {"status": "crash-loop", "workers": ["sweeper"]}
+    assert 'icam_worker_restarts_total{worker="sweeper"}' in metrics

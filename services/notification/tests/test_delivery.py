@@ -24,7 +24,7 @@ from icam_notification import directory
 from icam_notification.app import MIGRATIONS
 from icam_notification.channels import HttpSmsSender, PdfLetterSender, SmtpSender
 from icam_notification.config import Settings, SmsSettings, SmtpSettings
-from icam_notification.dispatcher import Dispatcher, outgoing
+from icam_notification.dispatcher import Dispatcher
 from icam_notification.domain import RetryPolicy
 from icam_notification.messages import ContactInfo
 from icam_notification.projections import DeliveryStats
@@ -151,25 +151,31 @@ async def test_redelivery_of_the_same_event_sends_nothing_twice(harness, smtp_se
     assert len(sent) == 2
 
 
-async def test_a_crash_between_sending_and_recording_does_not_reach_the_person_twice(
-    harness, smtp_server, sms_provider
+async def test_a_rescheduled_invitation_tells_the_household_the_new_time_on_the_invitations_channels(
+    harness, smtp_server
 ):
-    await harness.know(s.person())
-    await harness.consume(s.reminder(channels=["email", "sms"]))
-    crashed = harness.dispatcher(lease=timedelta(milliseconds=200))
-    claimed = await crashed.claim()
-    assert {r["channel"] for r in claimed} == {"email", "sms"}
-    for row in claimed:  # the providers accept ... and the process dies before recording
-        await harness.senders[row["channel"]].send(outgoing(row))
-    await asyncio.sleep(0.3)  # the lease expires: the restarted service takes the rows again
-
+    await harness.consume(s.invitation_sent(s.person(postal_code=None), channels=("email",)))
     await harness.dispatch_all()
 
-    assert smtp_server.deliveries == 2 and len(smtp_server.messages) == 1  # same Message-ID
-    assert sms_provider.requests == 2 and len(sms_provider.messages) == 1  # same Idempotency-Key
-    rows = await harness.rows()
-    assert [(r["status"], r["attempts"]) for r in rows] == [("sent", 2), ("sent", 2)]
-    assert len([e for e in await harness.events() if e["event_type"] == "NotificationSent"]) == 2
+    await harness.consume(s.rescheduled())
+    await harness.dispatch_all()
+
+    rows = {r["template"]: r for r in await harness.rows()}
+    assert rows["reschedule_notice"]["status"] == "sent" and rows["reschedule_notice"]["channel"] == "email"
+    mails = smtp_server.to("amina@example.org")
+    assert len(mails) == 2 and mails[1]["Subject"] != mails[0]["Subject"]
+
+
+async def test_a_cancelled_invitation_tells_the_household_it_no_longer_holds(harness, smtp_server):
+    await harness.consume(s.invitation_sent(s.person(postal_code=None), channels=("email",)))
+    await harness.dispatch_all()
+
+    await harness.consume(s.cancelled())
+    await harness.dispatch_all()
+
+    rows = {r["template"]: r for r in await harness.rows()}
+    assert rows["cancellation_notice"]["status"] == "sent"
+    assert len(smtp_server.to("amina@example.org")) == 2
 
 
 async def test_a_transient_sms_failure_is_retried_then_sent(harness, sms_provider):

@@ -10,6 +10,7 @@ import notification_samples as s
 import pypdf
 import pytest
 from aiokafka import AIOKafkaProducer
+from prometheus_client import REGISTRY
 
 from icam_contracts import Actor, EventEnvelope
 from icam_kernel.testing import read_topic
@@ -38,6 +39,13 @@ async def publish(bootstrap: str, topic: str, event, *, event_id: uuid.UUID | No
     finally:
         await producer.stop()
     return envelope
+
+
+async def _skipped_as_duplicate(consumer: str) -> bool:
+    count = REGISTRY.get_sample_value(
+        "icam_handler_seconds_count", {"consumer": consumer, "outcome": "duplicate"}
+    )
+    return bool(count)
 
 
 async def until(predicate, timeout: float = 30.0) -> None:
@@ -73,8 +81,11 @@ async def test_an_invitation_on_kafka_reaches_the_person_by_email_in_their_langu
         assert all(m["value"]["causation_id"] == str(sent.event_id) for m in published)
         assert all(m["value"]["correlation_id"] == str(s.HOUSEHOLD) for m in published)
 
-        await asyncio.sleep(0.5)  # the redelivered event has been consumed by now: still one e-mail
-        assert smtp_server.deliveries == 1
+        # the redelivered event was consumed, and skipped as a duplicate: still one e-mail
+        consumer = f"{service.settings.consumer_prefix}.invitation"
+        await until(lambda: _skipped_as_duplicate(consumer))
+        page = (await service.client.get("/notifications", headers=service.headers())).json()
+        assert page["total"] == 2 and smtp_server.deliveries == 1
 
 
 async def test_http_queries_respect_region_roles_and_serve_the_letter(

@@ -108,33 +108,24 @@ def test_a_letter_is_one_pdf_page_with_letterhead_address_and_text(language):
         assert expected in text
 
 
-def test_a_long_letter_still_fits_on_one_page():
-    reader = pypdf.PdfReader(io.BytesIO(letter(Language.EN, "A long paragraph of plain words. " * 250)))
-    assert len(reader.pages) == 1
+def lowest_text_mm(page: pypdf.PageObject) -> float:
+    """How high above the page's bottom edge its lowest line of text is drawn (mm)."""
+    heights: list[float] = []
+    page.extract_text(
+        visitor_text=lambda text, cm, tm, font, size: heights.append(tm[5]) if text.strip() else None
+    )
+    return min(heights) * 25.4 / 72
+
+
+@pytest.mark.parametrize(("words", "one_page"), [(40, True), (400, True), (900, False), (1300, False)])
+def test_a_letter_is_one_page_while_it_fits_and_no_line_ever_falls_below_the_margin(words, one_page):
+    body = "plain words " * words + "ENDOFLETTER"
+    reader = pypdf.PdfReader(io.BytesIO(letter(Language.EN, body)))
+
+    assert (len(reader.pages) == 1) is one_page
+    assert all(lowest_text_mm(page) >= 14 for page in reader.pages)  # the 15 mm margin, less rounding
+    assert "ENDOFLETTER" in reader.pages[-1].extract_text()  # the whole text, on the last page
 
 
 def test_characters_outside_latin1_are_written_in_their_closest_form():
     assert latin1("\u0152uvre \u2013 \u2018ok\u2019 \u0141\u00f3d\u017a") == "OEuvre - 'ok' L\u00f3dz"
-
-
-@pytest.mark.parametrize("words", [40, 400, 900, 1300])
-def test_the_chosen_type_size_keeps_the_drawn_text_above_the_bottom_margin(words):
-    from icam_notification import letters as lay
-
-    page = lay.Letter(
-        language="en",
-        office_line="ICAM Bruxelles",
-        contact_line="icamsupport@ibz.fgov.be",
-        address_lines=("Amina Example",),
-        place="Bruxelles",
-        dated=s.date(2026, 3, 1),
-        reference="R-1",
-        subject="Your interview with an ICAM coach",
-        body="plain words " * words,
-    )
-    size = next((size for size in lay._BODY_SIZES if lay._fits(page, size)), lay._BODY_SIZES[-1])
-    drawn = lay._draw(page, size)
-    assert drawn.get_y() <= lay._PAGE_BOTTOM or size == lay._BODY_SIZES[-1]
-    if size != lay._BODY_SIZES[0]:  # a larger size would not have fitted
-        larger = lay._BODY_SIZES[lay._BODY_SIZES.index(size) - 1]
-        assert lay._draw(page, larger).get_y() > lay._PAGE_BOTTOM

@@ -13,7 +13,11 @@ Concurrency policy, the one for every service: writers of a stream queue on the 
 transaction-scoped advisory lock (the key `kernel_append` uses), so two commands — or a command
 and a reaction — on one case never fail each other: the second decides on what the first wrote.
 A caller that pins `expected_version` (it decided on what it saw) gets 409 when the stream moved.
-A deadlock or serialization failure reported by PostgreSQL retries the whole transaction.
+A transient failure before the commit (`failures.is_transient`: a deadlock or serialization
+failure, a lost connection, a read-only or restarting database) retries the whole transaction with
+backoff for up to `retry_ceiling` seconds, then answers 503 (`DatabaseUnavailable`); a connection
+lost during the commit itself is not retried (the outcome is unknown: the client's
+`Idempotency-Key` tells on its retry).
 
 Ids of the journey (ADR 0004), once: a command continues the household's journey (the
 `journeys` table), a reaction takes the causing event's; a new household's journey is the
@@ -25,6 +29,8 @@ can never append them twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -40,8 +46,10 @@ from icam_contracts.base import Event
 from icam_kernel import idempotency, journeys
 from icam_kernel.db import Connection
 from icam_kernel.decider import Aggregate, Decider, fold
-from icam_kernel.errors import AlreadyExists, DomainError, NotFound
+from icam_kernel.errors import AlreadyExists, DatabaseUnavailable, DomainError, NotFound
 from icam_kernel.events import Actor, NewEvent, RecordedEvent
+from icam_kernel.failures import Backoff, describe, is_transient
+from icam_kernel.keyring import KeyringUnavailable
 from icam_kernel.observability import COMMANDS
 from icam_kernel.store import AppendResult, EventStore, Expected, ExpectedVersion, WrongExpectedVersion
 
@@ -53,9 +61,8 @@ Clock = Callable[[], datetime]
 
 __all__ = ["Aggregate", "Application", "Caller", "Cause", "CommandResult", "Decider", "Plan"]
 
-# transient refusals of a transaction that succeed when run again (PostgreSQL's own advice)
-RETRIED = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
-ATTEMPTS = 3
+# backoff of a command's transaction after a transient failure, within `retry_ceiling` seconds
+RETRY_BACKOFF = Backoff(initial=0.02, ceiling=1.0)
 # what a command may be refused with: a rule, a stale version, the caller's rights (401/403/404)
 REFUSALS = (DomainError, WrongExpectedVersion, HTTPException)
 _DERIVED = uuid.UUID("3f6c2a7e-3d1b-4c9e-9a0f-6c1d2e3f4a5b")  # namespace of caused event ids
@@ -161,9 +168,11 @@ class Application:
         *,
         clock: Clock | None = None,
         service: str | None = None,
+        retry_ceiling: float = 5.0,
     ) -> None:
         self.store, self._pool, self.system_actor, self.clock = store, pool, system_actor, clock
         self.service = service or system_actor.id.removeprefix("icam-")
+        self.retry_ceiling = retry_ceiling
         self._policies: dict[str, list[Policy]] = {}
 
     @property
@@ -229,6 +238,9 @@ class Application:
                 extends=extends,
                 alongside=alongside,
             )
+        except DatabaseUnavailable:
+            COMMANDS.labels(self.service, name, "failed").inc()
+            raise
         except REFUSALS:
             COMMANDS.labels(self.service, name, "refused").inc()
             raise
@@ -246,16 +258,49 @@ class Application:
         caller: Caller,
         **options: Any,
     ) -> CommandResult:
-        for attempt in range(1, ATTEMPTS + 1):
+        started, attempt = time.monotonic(), 0
+        while True:
             try:
-                async with self.pool.acquire() as conn, conn.transaction():
-                    return await self._command(conn, decider, stream_id, decide, caller, **options)
-            except RETRIED as error:
-                if attempt == ATTEMPTS:
+                return await self._in_transaction(decider, stream_id, decide, caller, **options)
+            except DatabaseUnavailable:
+                raise
+            except Exception as error:
+                if not is_transient(error):
                     raise
-                log.info("command_retried", stream_id=stream_id, error_type=type(error).__name__)
-                await asyncio.sleep(0.01 * attempt)
-        raise AssertionError("unreachable")
+                attempt += 1
+                delay = RETRY_BACKOFF.delay(attempt)
+                if time.monotonic() - started + delay > self.retry_ceiling:
+                    if isinstance(error, KeyringUnavailable):  # 503 key-custodian-unavailable
+                        raise
+                    raise DatabaseUnavailable() from error
+                log.info("command_retried", stream_id=stream_id, attempt=attempt, **describe(error))
+                await asyncio.sleep(delay)
+
+    async def _in_transaction(
+        self,
+        decider: Decider[S],
+        stream_id: str,
+        decide: Callable[[S], Sequence[Event]],
+        caller: Caller,
+        **options: Any,
+    ) -> CommandResult:
+        """One attempt; a failure during the commit itself is not retried (outcome unknown)."""
+        async with self.pool.acquire() as conn:
+            transaction = conn.transaction()
+            await transaction.start()
+            try:
+                result = await self._command(conn, decider, stream_id, decide, caller, **options)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await transaction.rollback()
+                raise
+            try:
+                await transaction.commit()
+            except Exception as error:
+                if is_transient(error):
+                    raise DatabaseUnavailable(outcome_unknown=True) from error
+                raise
+            return result
 
     async def _command(
         self,

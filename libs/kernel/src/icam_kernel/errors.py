@@ -78,6 +78,44 @@ class IdempotencyKeyReused(DomainError):
         )
 
 
+class EventTooLarge(DomainError):
+    """The command would record an event larger than its topic accepts (413); nothing was recorded.
+
+    The details name the event type, its size and the limit (`ICAM_MAX_EVENT_BYTES`), never its
+    content."""
+
+    status = 413
+    code = "event-too-large"
+    title = "Event too large to publish"
+
+    def __init__(self, event_type: str, size: int, limit: int) -> None:
+        super().__init__(
+            f"a {event_type} of about {size} bytes is over the topic's limit of {limit} bytes",
+            event_type=event_type,
+            size_bytes=size,
+            limit_bytes=limit,
+        )
+
+
+class DatabaseUnavailable(DomainError):
+    """The service's database is down, restarting or refusing writes for a moment (503, Retry-After):
+    send the same request again, with the same `Idempotency-Key`.
+
+    Raised once a command's retries reach their ceiling (`ICAM_COMMAND_RETRY_SECONDS`), and for a
+    read that meets an outage. `outcome_unknown` is true when the connection was lost while the
+    command committed: the same key then answers what happened."""
+
+    status = 503
+    code = "database-unavailable"
+    title = "Database unavailable"
+
+    def __init__(self, *, outcome_unknown: bool = False) -> None:
+        super().__init__(
+            "the database is unavailable for now: retry with the same Idempotency-Key",
+            outcome_unknown=outcome_unknown,
+        )
+
+
 class StaleReadModel(Exception):
     """A read model has not yet caught up with a position the caller wrote (503, Retry-After)."""
 

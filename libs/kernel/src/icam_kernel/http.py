@@ -12,19 +12,24 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import asyncpg
+import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from icam_kernel.errors import DomainError, StaleReadModel
+from icam_kernel.errors import DatabaseUnavailable, DomainError, StaleReadModel
+from icam_kernel.failures import describe, is_transient
 from icam_kernel.keyring import KeyringUnavailable
 from icam_kernel.problems import HTTP_KINDS
 from icam_kernel.store import WrongExpectedVersion
 
 PROBLEM = "application/problem+json"
 HealthCheck = Callable[[], Awaitable[bool]]
+LiveCheck = Callable[[], list[str]]  # what is broken beyond repair in this process (empty: live)
+log = structlog.get_logger(__name__)
 
 
 # RFC 9457 members an extension may not overwrite; `problem` renames such keys with this prefix
@@ -158,24 +163,44 @@ async def _http_error(_: Request, error: Exception) -> Response:
     return problem(error.status_code, title, str(error.detail), kind=kind, headers=error.headers)
 
 
+async def _infrastructure(request: Request, error: Exception) -> Response:
+    """A database outage met by a read (or escaping a command) is a 503 to retry; any other
+    failure of the infrastructure a 500 — neither says more than its type in the log."""
+    fields = describe(error)
+    log.error("request_failed", path=request.url.path, **fields)
+    if is_transient(error):
+        unavailable = DatabaseUnavailable()
+        return problem(503, unavailable.title, str(unavailable), kind=unavailable.code)
+    return problem(500, "Internal error", "the service failed; the error is logged", kind="internal-error")
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """422 naming the field (or the line and column of malformed JSON), 409 with the current
-    version, every domain refusal, 503 Retry-After, and 401/403/404/405 — all problem+json."""
+    version, every domain refusal, 503 Retry-After (also for a database outage), 500 for other
+    database failures, and 401/403/404/405 — all problem+json."""
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(WrongExpectedVersion, _wrong_version)
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(StaleReadModel, _stale)
+    for infrastructure in (asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError):
+        app.add_exception_handler(infrastructure, _infrastructure)
     app.add_exception_handler(KeyringUnavailable, _no_keys)
 
 
-def health_router(checks: Mapping[str, HealthCheck], timeout: float = 2.0) -> APIRouter:
-    """`/health/live` (the process answers), `/health/ready` (every check passes), `/metrics`."""
+def health_router(
+    checks: Mapping[str, HealthCheck], timeout: float = 2.0, *, broken: LiveCheck | None = None
+) -> APIRouter:
+    """`/health/live` (the process answers, and `broken()` names nothing: no worker in a crash
+    loop), `/health/ready` (every check passes), `/metrics`."""
     router = APIRouter(tags=["operations"])
 
     @router.get("/health/live")
-    async def live() -> dict[str, str]:
-        return {"status": "ok"}
+    async def live() -> Response:
+        failing = broken() if broken else []
+        if failing:
+            return JSONResponse({"status": "crash-loop", "workers": failing}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     @router.get("/health/ready")
     async def ready() -> Response:

@@ -5,9 +5,14 @@ at most once). `subscribe` registers a batch subscriber with `ack_policy=AckPoli
 which makes FastStream turn auto-commit off (`KafkaSubscriberConfig`: `enable_auto_commit =
 ack_first`) and commit the offsets only after the handler returned for the whole batch; an
 exception that escapes (the database is unreachable) seeks every partition back to the batch's
-first record, so nothing unhandled is ever committed past. Handler errors never escape:
-they are retried with backoff, then dead-lettered (`<topic>.dlq` and the `dead_letters` table),
-and the offset moves on.
+first record, so nothing unhandled is ever committed past.
+
+Two kinds of failure (`icam_kernel.failures`): an outage of the database or the broker is waited
+out in place with backoff, for as long as it lasts up to `RetryPolicy.outage_ceiling` seconds, and
+then escapes (the batch is rewound and delivered again) — it is never dead-lettered. A failure of
+the handler itself is retried `attempts` times, then dead-lettered (`<topic>.dlq` and the
+`dead_letters` table), and the offset moves on; later events of the same stream are parked behind
+the dead letter until it is resolved (`icam_kernel.sequencing`).
 """
 
 from __future__ import annotations
@@ -16,8 +21,7 @@ import asyncio
 import enum
 import json
 import time
-import traceback
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,11 +32,20 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from icam_kernel import sealing
+from icam_kernel import sealing, sequencing
 from icam_kernel.db import Connection
 from icam_kernel.events import RecordedEvent
-from icam_kernel.observability import CONSUMER_LAG, DEAD_LETTERS, HANDLER_SECONDS, bound_context
+from icam_kernel.failures import describe, is_transient, safe_message
+from icam_kernel.observability import (
+    CONSUMER_LAG,
+    DEAD_LETTERS,
+    HANDLER_SECONDS,
+    PARKED_EVENTS,
+    bound_context,
+)
 from icam_kernel.sealing import Vault
+from icam_kernel.sequencing import Verdict, record_dead_letter
+from icam_kernel.supervision import Policy, Worker
 from icam_kernel.upcasting import Upcaster
 
 log = structlog.get_logger(__name__)
@@ -40,27 +53,18 @@ log = structlog.get_logger(__name__)
 Handler = Callable[[Connection, RecordedEvent], Awaitable[None]]
 DeadLetterPublisher = Callable[[str, bytes | None, bytes, dict[str, str]], Awaitable[None]]
 
-_MARK = "insert into inbox (consumer, event_id) values ($1, $2) on conflict do nothing returning true"
-
-# errors of the infrastructure, not of the event: never dead-letter for these, deliver again
-_TRANSIENT: tuple[type[BaseException], ...] = (
-    OSError,
-    asyncpg.InterfaceError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-)
-
 
 class Outcome(enum.Enum):
     HANDLED = "handled"
     DUPLICATE = "duplicate"
     DEAD_LETTERED = "dead_lettered"
     NOT_OF_INTEREST = "not_of_interest"
+    PARKED = "parked"
 
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One Kafka record, as the consumer got it."""
+    """One Kafka record, as the consumer got it (`parked_id`: released from `parked_events`)."""
 
     topic: str
     partition: int
@@ -68,15 +72,23 @@ class Delivery:
     key: bytes | None
     value: bytes
     headers: Sequence[tuple[str, bytes]] = ()
+    parked_id: int | None = None
+
+    def header(self, name: str) -> str | None:
+        found = next((value for key, value in self.headers if key == name), None)
+        return found.decode(errors="replace") if found is not None else None
 
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Attempts before dead-lettering, and the backoff between them (doubling up to `max_backoff`)."""
+    """Attempts before dead-lettering, and the backoff between them (doubling up to `max_backoff`);
+    an outage is waited out with the same backoff for up to `outage_ceiling` seconds per record
+    before the batch is rewound (it is then delivered again: never dead-lettered)."""
 
     attempts: int = 5
     backoff: float = 0.2
     max_backoff: float = 5.0
+    outage_ceiling: float = 240.0  # below the broker's max poll interval (300 s)
 
     def delay(self, attempt: int) -> float:
         return float(min(self.backoff * 2 ** (attempt - 1), self.max_backoff))
@@ -95,6 +107,7 @@ class IdempotentConsumer:
         retry: RetryPolicy | None = None,
         upcaster: Upcaster | None = None,
         event_types: Collection[str] | None = None,
+        watch: Worker | None = None,
         vault: Vault | None = None,
     ) -> None:
         self.pool, self.name, self.handler = pool, consumer_name, handler
@@ -104,6 +117,8 @@ class IdempotentConsumer:
         self.upcaster = upcaster
         # the types the handler acts on (None: all); others are passed over without a transaction
         self.event_types = frozenset(event_types) if event_types is not None else None
+        # how the consumer's batches fare, for supervision (restarts counted, crash loop seen)
+        self.watch = watch or Worker(f"consumer:{consumer_name}", "", Policy())
 
     async def parse(self, value: bytes) -> RecordedEvent:
         """The event of a record: personal data opened (the process's vault), then upcast. A seal
@@ -116,50 +131,86 @@ class IdempotentConsumer:
             return event
         return event.with_payload(*self.upcaster.upcast(event.event_type, event.event_version, event.data))
 
-    async def handle_once(self, event: RecordedEvent) -> Outcome:
-        """Inbox row + handler in one transaction; a duplicate is skipped without effect."""
+    async def handle_once(self, event: RecordedEvent, delivery: Delivery | None = None) -> Outcome:
+        """Inbox row + handler in one transaction; a duplicate is skipped without effect, and an
+        event of a stream held back by a dead letter is parked instead (sequencing policy)."""
+        key = _sequence_key(delivery, event)
+        parked_id = delivery.parked_id if delivery else None
         async with self.pool.acquire() as conn, conn.transaction():
-            first = await conn.fetchval(
-                _MARK,
-                self.name,
-                event.event_id,
-            )
-            if not first:
+            verdict = await sequencing.admit(conn, self.name, key, event.event_id, parked_id)
+            if verdict is Verdict.DUPLICATE:
                 return Outcome.DUPLICATE
+            if verdict is Verdict.PARK:
+                if parked_id is None:
+                    await self._park(conn, key, event, delivery)
+                return Outcome.PARKED
             await self.handler(conn, event)
         return Outcome.HANDLED
 
+    async def _park(
+        self, conn: Connection, key: str, event: RecordedEvent, delivery: Delivery | None
+    ) -> None:
+        where = (delivery.topic, delivery.partition, delivery.offset) if delivery else ("", -1, -1)
+        value = delivery.value if delivery else event.to_json()
+        headers = {k: v.decode(errors="replace") for k, v in delivery.headers} if delivery else {}
+        await sequencing.park(conn, self.name, key, event.event_id, event.event_type, where, value, headers)
+        PARKED_EVENTS.labels(self.name).inc()
+        log.warning("event_parked", stream_id=key, event_type=event.event_type)
+
     async def process(self, delivery: Delivery) -> Outcome:
-        """Handle one record with retries; dead-letter it when it keeps failing. Raises only for
-        infrastructure errors, which must lead to redelivery rather than a commit."""
+        """Handle one record: wait out outages, retry a failing handler, then dead-letter it.
+        Raises only when an outage outlasts the policy's ceiling (the batch is then rewound)."""
         if not self.interested_in(delivery):
             return Outcome.NOT_OF_INTEREST
-        try:
-            event = await self.parse(delivery.value)
-        except (ValueError, KeyError, TypeError) as malformed:
-            return await self._dead_letter(delivery, None, malformed, attempts=1)
+        waited, outage_since = 0, None
+        while True:
+            try:
+                event = await self.parse(delivery.value)
+                break
+            except (ValueError, KeyError, TypeError) as malformed:  # a seal that does not open too
+                return await self._dead_letter(delivery, None, malformed, attempts=1)
+            except Exception as error:  # the key custodian unreachable: wait, never dead-letter
+                if not is_transient(error):
+                    raise
+                outage_since = outage_since or time.monotonic()
+                waited += 1
+                await self._wait_out(error, waited, outage_since)
         with bound_context(
             correlation_id=event.correlation_id, event_id=str(event.event_id), consumer=self.name
         ):
-            for attempt in range(1, self.retry.attempts + 1):
-                started = time.perf_counter()
-                try:
-                    outcome = await self.handle_once(event)
-                except _TRANSIENT:
-                    await asyncio.sleep(self.retry.delay(attempt))
-                    raise
-                except Exception as error:
-                    HANDLER_SECONDS.labels(self.name, "error").observe(time.perf_counter() - started)
-                    log.warning(
-                        "handler_failed", attempt=attempt, error_type=type(error).__name__, error=str(error)
-                    )
-                    if attempt == self.retry.attempts:
-                        return await self._dead_letter(delivery, event, error, attempts=attempt)
-                    await asyncio.sleep(self.retry.delay(attempt))
-                else:
-                    HANDLER_SECONDS.labels(self.name, outcome.value).observe(time.perf_counter() - started)
-                    return outcome
-        raise AssertionError("unreachable")
+            return await self._with_retries(delivery, event)
+
+    async def _with_retries(self, delivery: Delivery, event: RecordedEvent) -> Outcome:
+        failures, waited, outage_since = 0, 0, None
+        while True:
+            started = time.perf_counter()
+            try:
+                outcome = await self.handle_once(event, delivery)
+            except Exception as error:
+                HANDLER_SECONDS.labels(self.name, "error").observe(time.perf_counter() - started)
+                if is_transient(error):
+                    outage_since = outage_since or time.monotonic()
+                    waited += 1
+                    await self._wait_out(error, waited, outage_since)
+                    continue
+                failures += 1
+                log.warning("handler_failed", attempt=failures, **describe(error))
+                if failures >= self.retry.attempts:
+                    return await self._dead_letter(delivery, event, error, attempts=failures)
+                await asyncio.sleep(self.retry.delay(failures))
+            else:
+                HANDLER_SECONDS.labels(self.name, outcome.value).observe(time.perf_counter() - started)
+                return outcome
+
+    async def _wait_out(self, error: Exception, waited: int, since: float) -> None:
+        """Back off while the infrastructure is down; past the ceiling, let the batch be rewound."""
+        if time.monotonic() - since >= self.retry.outage_ceiling:
+            raise error
+        delay = self.retry.delay(waited)
+        log.warning(
+            "handler_waiting_for_infrastructure", attempt=waited, retry_in_seconds=delay, **describe(error)
+        )
+        await asyncio.sleep(delay)
 
     async def _dead_letter(
         self, delivery: Delivery, event: RecordedEvent | None, error: BaseException, *, attempts: int
@@ -167,8 +218,8 @@ class IdempotentConsumer:
         headers = {
             **{k: v.decode(errors="replace") for k, v in delivery.headers},
             "error_type": type(error).__name__,
-            "error_message": str(error)[:2000],
-            "error_trace": "".join(traceback.format_exception_only(error)).strip()[:2000],
+            "error_message": safe_message(error),
+            "error_trace": f"{type(error).__name__}: {safe_message(error, 500)}",
             "consumer": self.name,
             "original_topic": delivery.topic,
             "original_partition": str(delivery.partition),
@@ -183,7 +234,8 @@ class IdempotentConsumer:
             "event_dead_lettered",
             topic=delivery.topic,
             offset=delivery.offset,
-            error=headers["error_message"],
+            error_type=headers["error_type"],
+            attempts=attempts,
         )
         return Outcome.DEAD_LETTERED
 
@@ -195,8 +247,17 @@ class IdempotentConsumer:
         header is parsed as usual."""
         if self.event_types is None:
             return True
-        event_type = next((value for name, value in delivery.headers if name == "event_type"), None)
-        return event_type is None or event_type.decode(errors="replace") in self.event_types
+        event_type = delivery.header("event_type")
+        return event_type is None or event_type in self.event_types
+
+    async def _handle_batch(self, message: KafkaMessage) -> None:
+        records = message.raw_message
+        for record in records if isinstance(records, tuple) else (records,):
+            delivery = Delivery(
+                record.topic, record.partition, record.offset, record.key, record.value, record.headers
+            )
+            await self.process(delivery)
+            self.record_lag(message.consumer, record.topic, record.partition, record.offset)
 
     def record_lag(self, consumer: object, topic: str, partition: int, offset: int) -> None:
         """Set `icam_consumer_lag` from the consumer's last fetched high watermark, when it has one
@@ -235,19 +296,14 @@ class IdempotentConsumer:
             self.publish_dead_letter = broker_dead_letters(broker)
 
         async def on_events(message: KafkaMessage) -> None:
-            records = message.raw_message
-            for record in records if isinstance(records, tuple) else (records,):
-                await self.process(
-                    Delivery(
-                        record.topic,
-                        record.partition,
-                        record.offset,
-                        record.key,
-                        record.value,
-                        record.headers,
-                    )
-                )
-                self.record_lag(message.consumer, record.topic, record.partition, record.offset)
+            try:
+                await self._handle_batch(message)
+            except Exception as error:
+                # the batch is rewound and delivered again: wait first, so that a consumer whose
+                # every batch fails does not spin (the supervisor's backoff, counted as a restart)
+                await asyncio.sleep(self.watch.failed(error))
+                raise
+            self.watch.succeeded()
 
         options.setdefault("description", f"{self.name}: idempotent consumer (inbox) of {topic}")
         subscriber = broker.subscriber(
@@ -273,38 +329,8 @@ def broker_dead_letters(broker: KafkaBroker) -> DeadLetterPublisher:
     return publish
 
 
-async def record_dead_letter(
-    pool: asyncpg.Pool,
-    consumer: str,
-    delivery: Delivery,
-    event: RecordedEvent | None,
-    headers: Mapping[str, str],
-) -> None:
-    """Keep the dead letter, and mark the event as dealt with in the inbox so that a redelivery
-    neither runs the handler again nor dead-letters it twice (replay removes that mark)."""
-    async with pool.acquire() as conn, conn.transaction():
-        if event is not None:
-            first = await conn.fetchval(
-                _MARK,
-                consumer,
-                event.event_id,
-            )
-            if not first:
-                return
-        await conn.execute(
-            """insert into dead_letters (consumer, topic, "partition", "offset", event_id, event_type,
-                   key, value, headers, error_type, error_message, attempts)
-               values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)""",
-            consumer,
-            delivery.topic,
-            delivery.partition,
-            delivery.offset,
-            event.event_id if event else None,
-            event.event_type if event else None,
-            delivery.key.decode(errors="replace") if delivery.key is not None else None,
-            delivery.value.decode(errors="replace"),
-            json.dumps({k: v.decode(errors="replace") for k, v in delivery.headers}),
-            headers["error_type"],
-            headers["error_message"],
-            int(headers["attempts"]),
-        )
+def _sequence_key(delivery: Delivery | None, event: RecordedEvent) -> str:
+    """What orders a consumer's events: the record's key (the aggregate id), else the stream id."""
+    if delivery is not None and delivery.key is not None:
+        return delivery.key.decode(errors="replace")
+    return event.stream_id

@@ -36,6 +36,25 @@ HANDLER_SECONDS = Histogram(
 )
 DEAD_LETTERS = Counter("icam_dead_letters_total", "Events sent to a dead-letter topic", ["consumer"])
 TIMERS_FIRED = Counter("icam_timers_fired_total", "Durable timers fired", ["kind"])
+WORKER_RESTARTS = Counter(
+    "icam_worker_restarts_total",
+    "Restarts of a supervised background worker (relay, timers, projections, consumers, dispatcher)",
+    ["worker"],
+)
+TIMERS_OVERDUE = Gauge("icam_timers_overdue", "Durable timers due and not yet fired", ["kind"])
+TIMERS_OVERDUE_SECONDS = Gauge(
+    "icam_timers_overdue_seconds", "How long the most overdue unfired timer has been due", ["kind"]
+)
+OUTBOX_REFUSED = Counter(
+    "icam_outbox_refused_total",
+    "Events the broker refused for good (too large), moved aside from the outbox",
+    ["topic"],
+)
+PARKED_EVENTS = Counter(
+    "icam_parked_events_total",
+    "Events held back behind a dead letter of the same stream (sequencing policy)",
+    ["consumer"],
+)
 COMMANDS = Counter(
     "icam_commands_total",
     "Commands run on the kernel's path, by outcome (accepted, replayed, refused, failed)",

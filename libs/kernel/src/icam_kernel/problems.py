@@ -106,6 +106,13 @@ KERNEL: tuple[ProblemType, ...] = (
         "kernel",
     ),
     ProblemType(
+        "internal-error",
+        500,
+        "Internal error",
+        "The service failed on its database; the error is logged (without personal data).",
+        "kernel",
+    ),
+    ProblemType(
         "stale-read-model",
         503,
         "Read model not yet up to date",

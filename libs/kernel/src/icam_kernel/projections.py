@@ -105,7 +105,8 @@ async def wait_for_checkpoint(
 
 class ProjectionRunner:
     """Follows `store.read_all` from the projection's checkpoint; several replicas are safe
-    because each batch runs under the checkpoint row's lock."""
+    because each batch runs under the checkpoint row's lock. Run supervised: a failing batch
+    rolls back, and the restarted runner resumes from the checkpoint."""
 
     def __init__(
         self,
@@ -167,6 +168,12 @@ async def rebuild(
             await conn.execute(projection.schema_sql)
             after, replayed = await _replay(conn, projection, store, 0, batch_size, gap_safe=True)
             async with conn.transaction():
+                # in the runner's order: its checkpoint row, then the tables. The other order
+                # deadlocks with a runner that holds the row and waits for a table (issue 18)
+                await conn.execute(
+                    "select 1 from projection_checkpoints where projection = $1 for update",
+                    projection.name,
+                )
                 tables = ", ".join(f'"{live}"."{t}"' for t in projection.tables)
                 await conn.execute(f"lock table {tables} in access exclusive mode")
                 # inline writers are now blocked, so every visible event is in the live tables

@@ -22,6 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
 from icam_kernel.sealing import Vault, plan_for, sealed_values
 
+_SEALED = "data::text like '%sealed:v1:%'"
 # (table, key column, column of the payload, whether the payload is a whole envelope)
 _EVENT_TABLES = (("events", "global_position", "data"), ("received_events", "event_id", "data"))
 
@@ -136,8 +137,8 @@ async def seal_existing(
 async def _queue_again(conn: Any, topic: str) -> int:
     """Every event with something sealed, queued again for the relay (in store order)."""
     status: str = await conn.execute(
-        """insert into outbox (position, topic)
-           select global_position, $1 from events where data::text like '%sealed:v1:%'
+        f"""insert into outbox (position, topic)
+           select global_position, $1 from events where {_SEALED}
            on conflict do nothing""",
         topic,
     )
@@ -171,6 +172,25 @@ async def lagging_groups(bootstrap: str, marks: dict[TopicPartition, int]) -> li
         return sorted(lagging)
     finally:
         await admin.close()
+
+
+async def copies_missing(pool: asyncpg.Pool, bootstrap: str, marks: dict[TopicPartition, int]) -> int:
+    """How many sealed events of the store have no record above the marks yet: deleting below
+    them then would leave such an event on the topic nowhere."""
+    wanted = {str(r[0]) for r in await pool.fetch(f"select event_id from events where {_SEALED}")}
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(list(marks))
+        for tp, mark in marks.items():
+            consumer.seek(tp, mark)
+        ends = await consumer.end_offsets(list(marks))
+        while [tp for tp in marks if await consumer.position(tp) < ends[tp]]:
+            for records in (await consumer.getmany(*marks, timeout_ms=500)).values():
+                wanted -= {dict(r.headers).get("event_id", b"").decode() for r in records}
+    finally:
+        await consumer.stop()
+    return len(wanted)
 
 
 async def delete_below(bootstrap: str, marks: dict[TopicPartition, int]) -> None:

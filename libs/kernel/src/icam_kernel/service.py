@@ -12,6 +12,12 @@
 (`app.state.application`), the one token verifier, the request guard (sizes, paths), the one
 problem+json mapper, the problem responses in the OpenAPI document, health and metrics.
 Nothing connects at import time: the app's lifespan starts everything and stops it in reverse.
+
+Every background worker — the outbox relay, the timer worker and its overdue report, each async
+projection runner, each consumer's release of parked events, the idempotency purge and the
+service's own (`background`) — runs under one `Supervisor`: a failure is logged, counted in
+`icam_worker_restarts_total{worker}` and restarted with backoff; consumers report their rewound
+batches to it too. `/health/live` fails while a worker is in a crash loop.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Callable, Collection, Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -39,6 +45,7 @@ from icam_kernel import idempotency, sealing
 from icam_kernel.application import Application, Clock
 from icam_kernel.erasure import KERNEL_PURGES, Purge, erasure_row
 from icam_kernel.events import Actor
+from icam_kernel.failures import Backoff
 from icam_kernel.guard import Limits, RequestGuard
 from icam_kernel.http import health_router, install_problem_handlers
 from icam_kernel.inbox import Handler, IdempotentConsumer, RetryPolicy
@@ -47,10 +54,12 @@ from icam_kernel.migrations import apply_migrations
 from icam_kernel.observability import configure_logging
 from icam_kernel.openapi import document_problems
 from icam_kernel.outbox import OutboxRelay
+from icam_kernel.parking import keep_releasing
 from icam_kernel.projections import ASYNC, INLINE, Projection, ProjectionRunner, register_projection
 from icam_kernel.reactions import HandlerTable
 from icam_kernel.sealing import Vault
-from icam_kernel.store import EventStore
+from icam_kernel.store import DEFAULT_MAX_EVENT_BYTES, EventStore
+from icam_kernel.supervision import Policy, Supervisor
 from icam_kernel.timers import TimerHandler, TimerWorker
 
 log = structlog.get_logger(__name__)
@@ -60,13 +69,26 @@ BackgroundWork = Callable[[], Coroutine[Any, Any, None]]
 
 @dataclass(frozen=True)
 class ServiceSettings:
-    """From the environment: DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, ICAM_SERVICE_NAME."""
+    """From the environment: DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, ICAM_SERVICE_NAME, and the
+    limits of issue 18 (docs/configuration.md)."""
 
     service_name: str
     database_url: str
     kafka_bootstrap: str
     pool_size: int = 10
     idempotency_window: timedelta = timedelta(hours=24)
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    outage_ceiling: float = 240.0  # a consumer waits out an outage this long per record
+    command_retry_seconds: float = 5.0  # a command retries a transient failure this long
+    worker_backoff_ceiling: float = 30.0
+    crash_loop_restarts: int = 5
+    # how soon the group notices a consumer that died (kill -9) and gives its partitions to the
+    # one that replaced it: a restarted process waits this long for its partitions, once per group
+    consumer_session_timeout_ms: int = 10_000
+    # put before the group of a consumer whose group is its name (every one not given a group_id,
+    # the privacy topic's and the privacy service's included): platforms sharing a broker then
+    # never share a group
+    consumer_group_prefix: str = ""
     keyring_url: str = ""  # the privacy service (key custodian); empty: personal data in clear
     service_token: str = ""  # this service's workload token for the key custodian
     key_cache_seconds: float = 60.0
@@ -74,18 +96,28 @@ class ServiceSettings:
 
     @classmethod
     def from_env(cls, default_name: str = "icam") -> ServiceSettings:
+        env = os.environ.get
         return cls(
-            service_name=os.environ.get("ICAM_SERVICE_NAME", default_name),
+            service_name=env("ICAM_SERVICE_NAME", default_name),
             database_url=os.environ["DATABASE_URL"],
-            kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
-            pool_size=int(os.environ.get("ICAM_DB_POOL_SIZE", "10")),
-            idempotency_window=timedelta(hours=float(os.environ.get("ICAM_IDEMPOTENCY_HOURS", "24"))),
-            keyring_url=os.environ.get("ICAM_KEYRING_URL", ""),
+            kafka_bootstrap=env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+            pool_size=int(env("ICAM_DB_POOL_SIZE", "10")),
+            idempotency_window=timedelta(hours=float(env("ICAM_IDEMPOTENCY_HOURS", "24"))),
+            max_event_bytes=int(env("ICAM_MAX_EVENT_BYTES", str(DEFAULT_MAX_EVENT_BYTES))),
+            outage_ceiling=float(env("ICAM_OUTAGE_RETRY_SECONDS", "240")),
+            command_retry_seconds=float(env("ICAM_COMMAND_RETRY_SECONDS", "5")),
+            worker_backoff_ceiling=float(env("ICAM_WORKER_BACKOFF_SECONDS", "30")),
+            crash_loop_restarts=int(env("ICAM_CRASH_LOOP_RESTARTS", "5")),
+            consumer_session_timeout_ms=int(env("ICAM_CONSUMER_SESSION_TIMEOUT_MS", "10000")),
+            consumer_group_prefix=env("ICAM_CONSUMER_GROUP_PREFIX", ""),
+            keyring_url=env("ICAM_KEYRING_URL", ""),
             service_token=_service_token(),
-            key_cache_seconds=float(os.environ.get("ICAM_KEY_CACHE_SECONDS", "60")),
-            privacy_topic=os.environ.get("ICAM_PRIVACY_TOPIC")
-            or os.environ.get("ICAM_TOPIC_PREFIX", "") + PRIVACY_EVENTS,
+            key_cache_seconds=float(env("ICAM_KEY_CACHE_SECONDS", "60")),
+            privacy_topic=env("ICAM_PRIVACY_TOPIC") or env("ICAM_TOPIC_PREFIX", "") + PRIVACY_EVENTS,
         )
+
+    def supervision(self) -> Policy:
+        return Policy(Backoff(initial=0.5, ceiling=self.worker_backoff_ceiling), self.crash_loop_restarts)
 
 
 def _service_token() -> str:
@@ -118,17 +150,26 @@ class ServiceRuntime:
     seals_personal_data: bool = True  # False for the key custodian itself (it keeps no personal data)
     broker: KafkaBroker = field(init=False)
     application: Application = field(init=False)
+    supervisor: Supervisor = field(init=False)
     pool: asyncpg.Pool | None = field(init=False, default=None)
     relay: OutboxRelay | None = field(init=False, default=None)
     _consumers: list[IdempotentConsumer] = field(init=False, default_factory=list)
-    _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
     _background: dict[str, BackgroundWork] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.broker = KafkaBroker(self.settings.kafka_bootstrap, logger=structlog.get_logger("faststream"))
+        self.supervisor = Supervisor(self.name, self.settings.supervision())
+        self.store.max_event_bytes = self.settings.max_event_bytes
+        if self.retry.outage_ceiling != self.settings.outage_ceiling:
+            self.retry = replace(self.retry, outage_ceiling=self.settings.outage_ceiling)
         system = Actor(id=f"icam-{self.name}", role="system", organisation="immigration_office")
         self.application = Application(
-            self.store, self._started_pool, system, clock=self.clock, service=self.name
+            self.store,
+            self._started_pool,
+            system,
+            clock=self.clock,
+            service=self.name,
+            retry_ceiling=self.settings.command_retry_seconds,
         )
         self.background("idempotency-purge", self._purge_idempotency_keys)
 
@@ -137,13 +178,10 @@ class ServiceRuntime:
         return self.pool
 
     async def _purge_idempotency_keys(self) -> None:
-        """Forget idempotency records older than the window, every few minutes."""
+        """Forget idempotency records older than the window, every few minutes (supervised)."""
         while True:
-            try:
-                async with self._started_pool().acquire() as conn:
-                    await idempotency.purge_expired(conn, self.settings.idempotency_window)
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
-                log.warning("idempotency_purge_failed", error_type=type(error).__name__)
+            async with self._started_pool().acquire() as conn:
+                await idempotency.purge_expired(conn, self.settings.idempotency_window)
             await asyncio.sleep(300)
 
     def consume(
@@ -165,7 +203,13 @@ class ServiceRuntime:
             handler,
             retry=self.retry,
             event_types=event_types,
+            watch=self.supervisor.worker(f"consumer:{consumer_name}"),
         )
+        session = self.settings.consumer_session_timeout_ms
+        options.setdefault("session_timeout_ms", session)
+        options.setdefault("heartbeat_interval_ms", max(session // 3, 100))
+        if self.settings.consumer_group_prefix:
+            options.setdefault("group_id", self.settings.consumer_group_prefix + consumer_name)
         consumer.subscribe(self.broker, topic, **options)
         self._consumers.append(consumer)
 
@@ -190,9 +234,10 @@ class ServiceRuntime:
         self.consume(self.settings.privacy_topic, f"{self.name}-from-privacy", table)
 
     def background(self, name: str, work: BackgroundWork) -> None:
-        """Run `work()` as a task of its own once the service started (pool open, migrations
-        applied, broker connected); it is cancelled on shutdown. A task that ends with an error is
-        logged (`background_task_failed`), not restarted: loop and retry inside `work`."""
+        """Run `work()` as a supervised worker once the service started (pool open, migrations
+        applied, broker connected); it is cancelled on shutdown. A run that ends with an error is
+        logged (`worker_restarted`), counted and started again with backoff; one that returns is
+        done."""
         if name in self._background:
             raise ValueError(f"a background task named {name!r} is already registered")
         self._background[name] = work
@@ -213,37 +258,29 @@ class ServiceRuntime:
                 await register_projection(conn, projection, INLINE)
             for projection in self.async_projections:
                 await register_projection(conn, projection, ASYNC)
-        self.relay = OutboxRelay(self.pool, self.store.topic, bootstrap=self.settings.kafka_bootstrap)
-        self._spawn(self.relay.run())
-        self._spawn(TimerWorker(self.pool, self.timers, retry_delay=self.timer_retry_delay).run())
-        for projection in self.async_projections:
-            self._spawn(ProjectionRunner(self.pool, self.store, projection).run())
+        self._start_workers(self.pool)
         await self.broker.start()
         for name, work in self._background.items():
-            self._spawn(work(), name=name)
+            self.supervisor.spawn(name, work)
         log.info("service_started", service=self.name)
 
-    def _spawn(self, work: Coroutine[Any, Any, None], name: str | None = None) -> None:
-        task = asyncio.create_task(work, name=name)
-        task.add_done_callback(self._log_failure)
-        self._tasks.append(task)
-
-    def _log_failure(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and (error := task.exception()) is not None:
-            log.error(
-                "background_task_failed",
-                service=self.name,
-                task=task.get_name(),
-                error_type=type(error).__name__,
-                error=str(error),
+    def _start_workers(self, pool: asyncpg.Pool) -> None:
+        """The kernel's own workers, each supervised under its name (the `worker` label)."""
+        self.relay = OutboxRelay(pool, self.store.topic, bootstrap=self.settings.kafka_bootstrap)
+        self.supervisor.spawn("outbox-relay", self.relay.run)
+        timers = TimerWorker(pool, self.timers, retry_delay=self.timer_retry_delay)
+        self.supervisor.spawn("timers", timers.run)
+        self.supervisor.spawn("timers-overdue", timers.watch_overdue)
+        for projection in self.async_projections:
+            self.supervisor.spawn(
+                f"projection:{projection.name}", ProjectionRunner(pool, self.store, projection).run
             )
+        for consumer in self._consumers:
+            self.supervisor.spawn(f"parked:{consumer.name}", _releasing(consumer))
 
     async def stop(self) -> None:
         await self.broker.stop()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
+        await self.supervisor.stop()
         if self.pool is not None:
             await self.pool.close()
         log.info("service_stopped", service=self.name)
@@ -257,10 +294,17 @@ class ServiceRuntime:
         return bool(await self.broker.ping(timeout=1.0))
 
     async def relay_ready(self) -> bool:
-        """Healthy while the outbox drains: a backlog older than a minute means it is stuck."""
+        """Healthy while the relay runs and the outbox drains: a backlog older than a minute means
+        it is stuck; a relay that is restarting is not ready, however empty its outbox."""
         assert self.relay is not None
+        if not self.supervisor.running("outbox-relay"):
+            return False
         _, age = await self.relay.backlog()
         return age < 60
+
+
+def _releasing(consumer: IdempotentConsumer) -> BackgroundWork:
+    return lambda: keep_releasing(consumer)
 
 
 class _LazyPool:
@@ -307,7 +351,7 @@ def create_service_app(
         "broker": runtime.broker_ready,
         "relay": runtime.relay_ready,
     }
-    app.include_router(health_router(checks))
+    app.include_router(health_router(checks, broken=runtime.supervisor.crash_looping))
     for router in routers:
         app.include_router(router)
     return app

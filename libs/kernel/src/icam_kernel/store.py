@@ -19,6 +19,7 @@ import asyncpg
 
 from icam_kernel import sealing
 from icam_kernel.db import Connection
+from icam_kernel.errors import EventTooLarge
 from icam_kernel.events import NewEvent, RecordedEvent
 from icam_kernel.observability import APPEND_SECONDS
 from icam_kernel.sealing import Vault
@@ -28,6 +29,10 @@ if TYPE_CHECKING:
     from icam_kernel.projections import Projection
 
 CONFLICT_SQLSTATE = "IC409"
+# the broker's default limit (message.max.bytes 1,048,588; the producer's max_request_size 1 MiB),
+# less room for the Kafka record's own overhead
+DEFAULT_MAX_EVENT_BYTES = 1_000_000
+_ENVELOPE_OVERHEAD = 1024  # ids, type, times, correlation and causation, headers
 
 _COLUMNS = """global_position, stream_id, stream_version, event_id, event_type, event_version,
     data::text as data, actor::text as actor, correlation_id, causation_id, occurred_at, recorded_at"""
@@ -82,6 +87,12 @@ class AppendResult:
     last_position: int
 
 
+def envelope_size(data: str, actor: str) -> int:
+    """An upper bound of an event's Kafka value in bytes, from its JSON data and actor (`json.dumps`
+    escapes what the stored text keeps as UTF-8, so the real envelope is no larger)."""
+    return len(data) + len(actor) + _ENVELOPE_OVERHEAD
+
+
 def _expected_arg(expected: Expected) -> int | None:
     if expected is ExpectedVersion.ANY:
         return None
@@ -100,12 +111,23 @@ class EventStore:
         upcaster: Upcaster | None = None,
         inline_projections: Sequence[Projection] = (),
         vault: Vault | None = None,
+        *,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     ) -> None:
         self.topic = topic
         self.upcaster = upcaster
         self.inline_projections = tuple(inline_projections)
+        self.max_event_bytes = max_event_bytes
         self._vault = vault
         self._latency = APPEND_SECONDS.labels(topic=topic)
+
+    def check_size(self, event_type: str, data: str, actor: str) -> None:
+        """Refuse an event whose envelope would be over the topic's limit (`EventTooLarge`): the
+        broker would refuse it, and such a row would only be moved aside by the relay. `data` is
+        the payload as stored and published (sealed), which is larger than the clear one."""
+        size = envelope_size(data, actor)
+        if size > self.max_event_bytes:
+            raise EventTooLarge(event_type, size, self.max_event_bytes)
 
     @property
     def vault(self) -> Vault | None:
@@ -142,6 +164,10 @@ class EventStore:
     async def _append(
         self, conn: Connection, stream_id: str, events: Sequence[NewEvent], expected: Expected
     ) -> AppendResult:
+        data = [await self._stored(e) for e in events]  # sealed: the size the broker will see
+        actors = [json.dumps(e.actor.to_dict()) for e in events]
+        for event, payload, actor in zip(events, data, actors, strict=True):
+            self.check_size(event.event_type, payload, actor)
         try:
             rows = await conn.fetch(
                 "select * from kernel_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -151,8 +177,8 @@ class EventStore:
                 [e.event_id for e in events],
                 [e.event_type for e in events],
                 [e.event_version for e in events],
-                [await self._stored(e) for e in events],
-                [json.dumps(e.actor.to_dict()) for e in events],
+                data,
+                actors,
                 [e.correlation_id for e in events],
                 [e.causation_id for e in events],
                 [e.occurred_at for e in events],

@@ -1,7 +1,8 @@
 """The whole platform as local processes: infrastructure first, then every service, then the gateway.
 
-Each service runs as its own uvicorn process with its own database and log file; `icam status`
-reports a crashed one instead of hiding it.
+Each service runs as its own uvicorn process with its own database and log file, under a keeper
+(`icam_platform.keeper`) that starts it again with backoff when it dies; `icam status` reports a
+process that is restarting or in a crash loop, with the last lines of its log, instead of hiding it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from icam_auth.issuer import LOCAL_ISSUER, LocalIssuer
 from icam_platform import mailbox, topics
 from icam_platform.infra import manager, process
 from icam_platform.infra.manager import Endpoints
+from icam_platform.keeper import KeptState
 from icam_platform.settings import InfraSettings
 
 
@@ -79,7 +81,27 @@ def local_issuer(settings: InfraSettings) -> LocalIssuer:
 
 
 def _pid_file(settings: InfraSettings, service: Service) -> Path:
+    """The keeper's pid (the process `icam down` stops)."""
     return settings.run_dir / f"{service.name}.pid"
+
+
+def _state_file(settings: InfraSettings, service: Service) -> Path:
+    return settings.run_dir / f"{service.name}.state.json"
+
+
+def kept_state(service: Service, settings: InfraSettings) -> KeptState | None:
+    """What the keeper of `service` knows: its process's pid, restarts, crash loop."""
+    return KeptState.read(_state_file(settings, service))
+
+
+def service_pid(service: Service, settings: InfraSettings) -> int | None:
+    """The pid of the service's process itself (not its keeper's), while it runs."""
+    state = kept_state(service, settings)
+    return state.pid if state is not None and state.pid and process.is_alive(state.pid) else None
+
+
+def _log_file(settings: InfraSettings, service: Service) -> Path:
+    return settings.logs_dir / f"{service.name}.log"
 
 
 def _environment(
@@ -141,21 +163,15 @@ def start_service(
         return "already running"
     if not process.port_is_free(service.port):
         return f"port {service.port} taken by {process.port_owner(service.port)}"
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        service.app,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(service.port),
-        "--no-access-log",
-    ]
+    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", service.app, "--host", "127.0.0.1",
+               "--port", str(service.port), "--no-access-log"]  # fmt: skip
+    log = _log_file(settings, service)
+    keeper = [sys.executable, "-m", "icam_platform.keeper", "--name", service.name,
+              "--state", str(_state_file(settings, service)), "--log", str(log), "--", *uvicorn]  # fmt: skip
+    _state_file(settings, service).unlink(missing_ok=True)
     process.spawn(
-        cmd,
-        log_file=settings.logs_dir / f"{service.name}.log",
+        keeper,
+        log_file=log,
         pid_file=_pid_file(settings, service),
         env=_environment(service, endpoints, settings, peers, extra_env or {}),
     )
@@ -163,7 +179,18 @@ def start_service(
 
 
 def stop_service(service: Service, settings: InfraSettings) -> bool:
-    return process.stop(_pid_file(settings, service), timeout=30)
+    """Stop the keeper (which stops its process), and whatever of its group outlived it."""
+    keeper = process.read_pid(_pid_file(settings, service))
+    stopped = process.stop(_pid_file(settings, service), timeout=35)
+    if keeper is not None:
+        process.kill_group(keeper)
+    _state_file(settings, service).unlink(missing_ok=True)
+    return stopped
+
+
+def log_tail(service: Service, settings: InfraSettings, lines: int = 10) -> list[str]:
+    path = _log_file(settings, service)
+    return path.read_text(errors="replace").splitlines()[-lines:] if path.exists() else []
 
 
 def wait_healthy(started: list[Service], settings: InfraSettings, timeout: float = 90.0) -> dict[str, str]:
@@ -173,7 +200,8 @@ def wait_healthy(started: list[Service], settings: InfraSettings, timeout: float
     deadline = time.monotonic() + timeout
     while pending and time.monotonic() < deadline:
         for name, service in list(pending.items()):
-            if process.read_pid(_pid_file(settings, service)) is None:
+            state = kept_state(service, settings)
+            if process.read_pid(_pid_file(settings, service)) is None or (state and state.crash_loop):
                 result[name] = f"CRASHED: see {settings.logs_dir / (name + '.log')}"
                 del pending[name]
             elif healthy(service):
@@ -232,6 +260,26 @@ def down(args: argparse.Namespace) -> int:
     return 0
 
 
+def describe_service(service: Service, settings: InfraSettings) -> tuple[str, bool]:
+    """One line about the process (and its log's last lines when it is in trouble); ok or not."""
+    keeper = process.read_pid(_pid_file(settings, service))
+    state = kept_state(service, settings)
+    if keeper is None:
+        return "stopped (or crashed: see its log)", False
+    restarts = (
+        f", {state.restarts} restart{'s' if state.restarts != 1 else ''}" if state and state.restarts else ""
+    )
+    if state is not None and state.crash_loop:
+        tail = "\n".join(f"    {line}" for line in log_tail(service, settings))
+        exits = "; ".join(state.history)
+        return f"CRASH LOOP{restarts} (last: {exits}); last lines of its log:\n{tail}", False
+    if state is not None and state.pid is None:
+        return f"RESTARTING after {state.last_exit}{restarts}", False
+    if healthy(service):
+        return f"healthy pid {state.pid if state else keeper} {service.url}{restarts}", True
+    return f"UNHEALTHY pid {state.pid if state else keeper} {service.url}{restarts}", False
+
+
 def status(args: argparse.Namespace) -> int:
     settings = InfraSettings.from_env(Path(args.home) if args.home else None)
     code = 0
@@ -240,14 +288,9 @@ def status(args: argparse.Namespace) -> int:
     for service in processes():
         if not service.installed():
             continue
-        pid = process.read_pid(_pid_file(settings, service))
-        if pid is None:
-            state, code = "stopped (or crashed: see its log)", 3
-        elif healthy(service):
-            state = f"healthy pid {pid} {service.url}"
-        else:
-            state, code = f"UNHEALTHY pid {pid} {service.url}", 3
-        print(f"{service.name:<12} {state}")
+        line, ok = describe_service(service, settings)
+        code = code if ok else 3
+        print(f"{service.name:<12} {line}")
     return code
 
 

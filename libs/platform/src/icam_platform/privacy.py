@@ -18,7 +18,13 @@ from icam_auth import Principal, Role
 from icam_contracts.topics import publications
 from icam_kernel.keyring import HttpKeyring
 from icam_kernel.sealing import Vault
-from icam_kernel.sealing_migration import delete_below, lagging_groups, seal_existing, watermarks
+from icam_kernel.sealing_migration import (
+    copies_missing,
+    delete_below,
+    lagging_groups,
+    seal_existing,
+    watermarks,
+)
 from icam_platform import platform
 from icam_platform.infra import manager
 from icam_platform.settings import InfraSettings
@@ -70,6 +76,9 @@ async def _deleted(pool: asyncpg.Pool, bootstrap: str, marks: dict[TopicPartitio
             print("  not deleted: the relay or a consumer group is behind (is the service running?)")
             return False
         await asyncio.sleep(1.0)
+    if missing := await copies_missing(pool, bootstrap, marks):
+        print(f"  not deleted: {missing} sealed events have no copy on the topic yet; run it again")
+        return False
     await delete_below(bootstrap, marks)
     print(f"  clear records deleted below {sum(marks.values())} offsets")
     return True

@@ -19,6 +19,7 @@ from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from aiosmtpd.controller import Controller
 
@@ -57,10 +58,23 @@ class Mailbox:
 
 
 class SmsProvider(BaseHTTPRequestHandler):
-    """A minimal SMS provider: accepts JSON posts, remembers them, dedupes on Idempotency-Key."""
+    """A minimal SMS provider: accepts JSON posts, remembers them, dedupes on Idempotency-Key; also
+    the mail server's delivery check (`GET /delivered?message_id=`) over the SMTP server's `mailbox`."""
 
     received: list[dict[str, Any]] = []
     keys: set[str] = set()
+    mailbox: Mailbox | None = None
+
+    def do_GET(self) -> None:
+        query = parse_qs(urlsplit(self.path).query)
+        wanted = query.get("message_id", [""])[0]
+        held = self.mailbox is not None and any(
+            str(m["Message-ID"]) == wanted for m in self.mailbox.snapshot()
+        )
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.end_headers()
+        self.wfile.write(json.dumps({"delivered": held}).encode())
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("content-length", "0"))) or b"{}")
@@ -113,7 +127,12 @@ class PlatformUnderTest:
 
 @contextmanager
 def running_platform(
-    kafka_bootstrap: str, postgres_url: str, home: Path, env: dict[str, str], port_offset: int = PORT_OFFSET
+    kafka_bootstrap: str,
+    postgres_url: str,
+    home: Path,
+    env: dict[str, str],
+    port_offset: int = PORT_OFFSET,
+    ready_timeout: float = 120,
 ) -> Iterator[PlatformUnderTest]:
     run_id = uuid.uuid4().hex[:8]
     prefix = f"e2e{run_id}."
@@ -126,23 +145,29 @@ def running_platform(
     mailbox = Mailbox()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
-    SmsProvider.received, SmsProvider.keys = [], set()
+    SmsProvider.received, SmsProvider.keys, SmsProvider.mailbox = [], set(), mailbox
     sms_server = ThreadingHTTPServer(("127.0.0.1", free_port()), SmsProvider)
     threading.Thread(target=sms_server.serve_forever, daemon=True).start()
 
     peers = platform.services(_shifted(port_offset))
     extra = {
         "ICAM_TOPIC_PREFIX": prefix,
+        # consumer groups of their own: platforms of other test sessions on the same broker (and
+        # a process killed by a fault test) never make this one's groups rebalance
+        **{f"{n.upper()}_CONSUMER_GROUP": f"e2e{run_id}-{n}" for n in ("case", "invitation", "referral")},
+        "NOTIFICATION_CONSUMER_PREFIX": f"e2e{run_id}-notification",
+        "ICAM_CONSUMER_GROUP_PREFIX": f"e2e{run_id}-",  # the privacy topic's and service's consumers
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp.port),
         "SMS_PROVIDER_URL": f"http://127.0.0.1:{sms_server.server_port}/messages",
+        "SMTP_DELIVERY_CHECK_URL": f"http://127.0.0.1:{sms_server.server_port}/delivered",
         **{f"{s.name.upper()}_URL": s.url for s in peers},
         **env,
     }
     try:
         for service in peers:
             platform.start_service(service, endpoints, settings, peers, extra)
-        report = platform.wait_healthy(list(peers), settings, timeout=120)
+        report = platform.wait_healthy(list(peers), settings, timeout=ready_timeout)
         unhealthy = {n: state for n, state in report.items() if not state.startswith("healthy")}
         if unhealthy:
             tails = "\n".join(f"--- {n}\n{_tail(settings.logs_dir / (n + '.log'))}" for n in unhealthy)

@@ -34,10 +34,14 @@ class Published:
         return self.envelope.data
 
 
-async def read_all(bootstrap: str, topics: list[str], *, idle: float = 1.0) -> list[Published]:
+async def read_all(
+    bootstrap: str, topics: list[str], *, idle: float = 1.0, skip_invalid: bool = False
+) -> list[Published]:
     """Every record on `topics`, from the beginning to the current end, validated against the contracts.
 
-    Raises when a record's envelope or data does not validate: a publisher broke the public API.
+    Raises when a record's envelope or data does not validate: a publisher broke the public API —
+    unless `skip_invalid` (a fault test that published a poison record on purpose): then such a
+    record is left out.
     """
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
@@ -59,7 +63,12 @@ async def read_all(bootstrap: str, topics: list[str], *, idle: float = 1.0) -> l
         while await _behind(consumer, ends):
             batch = await consumer.getmany(timeout_ms=int(idle * 1000))
             for tp_records in batch.values():
-                records.extend(_validated(r) for r in tp_records)
+                for record in tp_records:
+                    try:
+                        records.append(_validated(record))
+                    except ValueError:
+                        if not skip_invalid:
+                            raise
         return records
     finally:
         await consumer.stop()

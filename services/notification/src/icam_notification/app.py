@@ -46,9 +46,9 @@ class DispatcherWorker:
         assert pool is not None, "the service has not started"
         s = self.settings
         contact = ContactInfo(s.atd_email, s.atd_phone, s.office_addresses)
-        sms = HttpSmsSender(s.sms)
+        sms, smtp = HttpSmsSender(s.sms), SmtpSender(s.smtp, reply_to=s.atd_email)
         senders: dict[Channel, Any] = {
-            Channel.EMAIL: SmtpSender(s.smtp, reply_to=s.atd_email),
+            Channel.EMAIL: smtp,
             Channel.SMS: sms,
             Channel.POSTAL_LETTER: PdfLetterSender(pool, self.reference, contact),
         }
@@ -65,6 +65,7 @@ class DispatcherWorker:
         finally:
             self.dispatcher = None
             await sms.close()
+            await smtp.close()
 
 
 def build_runtime(settings: Settings, reference: ReferenceData | None = None) -> ServiceRuntime:

@@ -9,7 +9,9 @@ provider that deduplicates on it turns a resend after a crash into a no-op.
 Plain SMTP servers do NOT deduplicate on Message-ID. A crash after the server accepted an e-mail
 and before NotificationSent was recorded leads to a second copy with the same Message-ID, which
 most mail clients show as one message. The window is one database round trip; the resend is
-visible as ``attempts`` > 1 in the read model. See the README ("Exactly once").
+visible as ``attempts`` > 1 in the read model. Where the mail server can say whether it holds a
+Message-ID (``SMTP_DELIVERY_CHECK_URL``; the development mailbox can), ``SmtpSender.delivered``
+asks before such a resend, and the attempt is confirmed instead. See the README ("Exactly once").
 """
 
 from __future__ import annotations
@@ -77,6 +79,12 @@ class Sender(Protocol):
     async def send(self, message: Outgoing) -> str: ...
 
 
+class DeliveryCheck(Protocol):
+    """A provider that can tell whether it already holds a message (its reference, else None)."""
+
+    async def delivered(self, message: Outgoing) -> str | None: ...
+
+
 def message_id(notification_id: UUID, domain: str) -> str:
     """The Message-ID of every attempt of a notification's e-mail."""
     return f"<{notification_id}@{domain}>"
@@ -85,9 +93,31 @@ def message_id(notification_id: UUID, domain: str) -> str:
 class SmtpSender:
     """E-mail over SMTP (aiosmtplib); SMTP 4xx and connection trouble are transient, 5xx permanent."""
 
-    def __init__(self, settings: SmtpSettings, reply_to: str) -> None:
+    def __init__(
+        self, settings: SmtpSettings, reply_to: str, client: httpx.AsyncClient | None = None
+    ) -> None:
         self.settings = settings
         self.reply_to = reply_to
+        self.client = client or httpx.AsyncClient(timeout=settings.timeout)
+
+    async def delivered(self, message: Outgoing) -> str | None:
+        """The Message-ID, when the mail server's delivery check says it holds that message; None
+        when it does not, or cannot tell (no check configured, unreachable): then it is sent."""
+        url = self.settings.delivery_check_url
+        if not url:
+            return None
+        mid = message_id(message.notification_id, self.settings.message_id_domain)
+        self.client = self.client or httpx.AsyncClient(timeout=self.settings.timeout)
+        try:
+            response = await self.client.get(url, params={"message_id": mid})
+            held = response.status_code == 200 and bool(response.json().get("delivered"))
+        except (httpx.HTTPError, ValueError):
+            return None
+        return mid if held else None
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
 
     def compose(self, message: Outgoing) -> EmailMessage:
         """The e-mail, with a Message-ID derived from the notification id."""

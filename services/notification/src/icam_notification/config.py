@@ -41,6 +41,9 @@ class SmtpSettings:
     timeout: float = 10.0
     sender: str = "ICAM <icam-notifications@localhost>"
     message_id_domain: str = "notification.icam.local"
+    # where the mail server answers whether it already holds a Message-ID (GET ?message_id=): an
+    # attempt cut short by a crash is then confirmed instead of sent again (the dev mailbox has it)
+    delivery_check_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ class Settings:
                 start_tls=env("SMTP_STARTTLS", "false").lower() in ("1", "true", "yes"),
                 sender=env("NOTIFICATION_EMAIL_FROM", SmtpSettings.sender),
                 message_id_domain=env("NOTIFICATION_MESSAGE_ID_DOMAIN", SmtpSettings.message_id_domain),
+                delivery_check_url=env("SMTP_DELIVERY_CHECK_URL") or None,
             ),
             sms=SmsSettings(
                 url=env("SMS_PROVIDER_URL", SmsSettings.url), token=env("SMS_PROVIDER_TOKEN") or None
@@ -120,4 +124,5 @@ class Settings:
             office_addresses=_json_env("NOTIFICATION_OFFICE_ADDRESSES", {}),
             atd_email=env("ATD_CONTACT_EMAIL", "icamsupport@ibz.fgov.be"),
             atd_phone=env("ATD_CONTACT_PHONE", "02/488.97.77"),
+            consumer_prefix=env("NOTIFICATION_CONSUMER_PREFIX", "icam-notification"),
         )

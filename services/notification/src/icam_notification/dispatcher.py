@@ -11,7 +11,11 @@ Exactly once, as the person sees it:
    through ``due_at``, or final); a permanent failure plans the next fallback channel.
 
 A process that dies between 3 and 4 leaves the row pending with an expired lease: any replica
-claims it again and resends with the same key, which the provider deduplicates.
+claims it again — the claim sees the unrecorded attempt — and resends with the same key, which the
+SMS provider and the letter store deduplicate. An SMTP server does not: the e-mail is first checked
+against the mail server's delivery check where there is one (``SmtpSender.delivered``) and
+confirmed as sent without a second copy; without one it is sent again (README, "Exactly once").
+Every attempt's outcome is counted in ``icam_notification_deliveries_total{channel, outcome}``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 
 import asyncpg
 import structlog
+from prometheus_client import Counter
 
 from icam_contracts.enums import Channel, RecipientKind
 from icam_kernel.application import Application
@@ -45,15 +50,24 @@ from icam_notification.reactions import address_for
 
 log = structlog.get_logger(__name__)
 
+# `unconfirmed`: an earlier claim of the row was never recorded (the process died, or the lease ran
+# out): that attempt may have reached the provider
 _CLAIM = """
-update notifications set attempts = attempts + 1, lease_until = now() + $2, updated_at = now()
-where notification_id in (
-    select notification_id from notifications
+with due as (
+    select notification_id, lease_until is not null as unconfirmed from notifications
     where status in ('pending', 'retrying') and due_at <= now()
       and (lease_until is null or lease_until < now())
     order by due_at limit $1 for update skip locked)
-returning *
+update notifications n set attempts = n.attempts + 1, lease_until = now() + $2, updated_at = now()
+from due where n.notification_id = due.notification_id
+returning n.*, due.unconfirmed
 """
+
+DELIVERIES = Counter(
+    "icam_notification_deliveries_total",
+    "Delivery attempts by channel and outcome (sent, retry: failed and tried again, failed: for good)",
+    ["channel", "outcome"],
+)
 
 
 class Dispatcher:
@@ -114,10 +128,16 @@ class Dispatcher:
         return len(rows)
 
     async def deliver(self, row: Any) -> None:
-        """One attempt: send, then record what happened."""
-        message = outgoing(row)
+        """One attempt: send, then record what happened; an attempt after an unrecorded one asks
+        the provider first, where it can tell, whether the message already arrived."""
+        message, sender = outgoing(row), self.senders[Channel(row["channel"])]
+        reference = await _already_delivered(sender, message) if row["unconfirmed"] else None
+        if reference is not None:
+            log.info("notification_delivery_confirmed", notification_id=str(message.notification_id))
+            await self.record_sent(row["notification_id"], reference)
+            return
         try:
-            reference = await self.senders[Channel(row["channel"])].send(message)
+            reference = await sender.send(message)
         except DeliveryFailure as failure:
             await self.record_failure(row["notification_id"], failure)
         else:
@@ -134,6 +154,7 @@ class Dispatcher:
                 await ledger.record(conn, self.application, row, event)
             except (AlreadyFinal, WrongExpectedVersion):
                 return
+        DELIVERIES.labels(row["channel"], "sent").inc()
         log.info("notification_sent", notification_id=str(notification), channel=row["channel"])
 
     async def record_failure(self, notification: Any, failure: DeliveryFailure) -> None:
@@ -154,6 +175,7 @@ class Dispatcher:
             await ledger.record(conn, self.application, row, event, retry_in=delay)
             if not event.will_retry:
                 await self._fall_back(conn, row)
+        DELIVERIES.labels(row["channel"], "retry" if event.will_retry else "failed").inc()
         log.warning(
             "notification_failed",
             notification_id=str(notification),
@@ -194,6 +216,11 @@ class Dispatcher:
         log.info(
             "notification_fallback_planned", notification_id=str(fallback.notification.id), channel=channel
         )
+
+
+async def _already_delivered(sender: Sender, message: Outgoing) -> str | None:
+    check = getattr(sender, "delivered", None)
+    return await check(message) if check is not None else None
 
 
 def _on_channel(state: Any, channel: Channel) -> Any:

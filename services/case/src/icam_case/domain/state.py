@@ -167,6 +167,9 @@ class Case:
     referral_status: ReferralStatus | None = None
     referral_noted_at: datetime | None = None
     referral_id: UUID | None = None
+    # the latest news of each referral (None: no referral made), oldest first: the referral the
+    # case follows is chosen from all of them, whatever order their events arrived in
+    referrals: tuple[tuple[UUID | None, ReferralStatus], ...] = ()
     contact_problem: bool = False
     suspension_reason: SuspensionReason | None = None
     suspension_review_on: date | None = None
@@ -420,12 +423,34 @@ def _reopened(event: OutcomeReopened, case: Case, at: datetime) -> Case:
 
 @_apply.register
 def _referral(event: ReferralProgressNoted, case: Case, at: datetime) -> Case:
+    news = (*(r for r in case.referrals if r[0] != event.referral_id), (event.referral_id, event.status))
+    followed_id, followed = followed_referral(news)
+    referral_id = followed_id or case.referral_id
+    changed = (referral_id, followed) != (case.referral_id, case.referral_status)
     return replace(
         case,
-        referral_status=event.status,
-        referral_id=event.referral_id or case.referral_id,
-        referral_noted_at=at,
+        referrals=news,
+        referral_status=followed,
+        referral_id=referral_id,
+        referral_noted_at=at if changed else case.referral_noted_at,  # since when it is so
     )
+
+
+_PARTNER_HAS_IT = frozenset({ReferralStatus.REFERRED, ReferralStatus.ACKNOWLEDGED, ReferralStatus.OVERDUE})
+
+
+def followed_referral(
+    news: tuple[tuple[UUID | None, ReferralStatus], ...],
+) -> tuple[UUID | None, ReferralStatus]:
+    """The referral a case follows: the latest one a partner still has open; else the latest that
+    is not a rejection; else the latest. A rejection and what follows it (the next partner's
+    referral, or none left) are published in one transaction but on different keys, so they can
+    arrive in either order: the case converges all the same (issue 18, item 4)."""
+    for wanted in (_PARTNER_HAS_IT, frozenset(ReferralStatus) - {ReferralStatus.REJECTED}):
+        found = next((r for r in reversed(news) if r[1] in wanted), None)
+        if found is not None:
+            return found
+    return news[-1]
 
 
 @_apply.register
