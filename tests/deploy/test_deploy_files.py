@@ -15,7 +15,7 @@ from icam_platform.topics import plan
 pytestmark = pytest.mark.unit
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-SERVICES = {"invitation", "case", "referral", "notification", "gateway", "web"}
+SERVICES = {"privacy", "invitation", "case", "referral", "notification", "gateway", "web"}
 
 
 def _render_module():  # type: ignore[no-untyped-def]
