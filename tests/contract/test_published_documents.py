@@ -22,6 +22,8 @@ DOMAINS = (
     "icam_invitation.domain.errors",
     "icam_referral.domain.errors",
     "icam_gateway.proxy",
+    "icam_gateway.audit",
+    "icam_kernel.access_audit",
 )
 
 

@@ -106,6 +106,13 @@ KERNEL: tuple[ProblemType, ...] = (
         "kernel",
     ),
     ProblemType(
+        "internal-error",
+        500,
+        "Internal error",
+        "The service failed; the body names the `request_id` its log has, never the error's text.",
+        "kernel",
+    ),
+    ProblemType(
         "stale-read-model",
         503,
         "Read model not yet up to date",
