@@ -10,8 +10,9 @@ Which keys are personal is derived from the public contracts, not listed by hand
 
 and a few words of the HTTP side complete them (`q`, the caseload's name search). Inside any
 string, e-mail addresses, phone numbers and URL query strings are masked, and so is pydantic's
-`input_value=…` in a rendered ValidationError. Error texts (`describe_error`) name the exception's type and the rule
-that failed — for a ValidationError one "field path: message" line per error — never the value.
+`input_value=…` in a rendered ValidationError. Error texts (`describe_error`) name the exception's
+type and the rule that failed — for a ValidationError one "field path: message" line per error —
+never the value.
 """
 
 from __future__ import annotations
@@ -163,7 +164,8 @@ def field_names() -> frozenset[str]:
     from icam_contracts.envelope import EventEnvelope
     from icam_contracts.registry import EVENT_CLASSES
 
-    models = [m for root in (EventEnvelope, *EVENT_CLASSES) for m in _models_within(root)]
+    roots: list[type[BaseModel]] = [EventEnvelope, *EVENT_CLASSES]
+    models = [m for root in roots for m in _models_within(root)]
     return frozenset(name for model in models for name in model.model_fields)
 
 

@@ -46,6 +46,7 @@ class Service:
 
 
 SERVICES = (
+    Service("privacy", 8107, "icam_privacy.app:create_app"),
     Service("invitation", 8101, "icam_invitation.app:create_app"),
     Service("case", 8102, "icam_case.app:create_app"),
     Service("referral", 8103, "icam_referral.app:create_app"),
@@ -80,7 +81,7 @@ def local_issuer(settings: InfraSettings) -> LocalIssuer:
 
 # the processes built on the kernel: its redacting logs, its audit of reads (the gateway signs the
 # proof that it audited a read, the services check it)
-KERNEL_PROCESSES = frozenset({"gateway", "invitation", "case", "referral", "notification"})
+KERNEL_PROCESSES = frozenset({"gateway", "invitation", "case", "referral", "notification", "privacy"})
 AUDIT_PROOF_SECRET = "ICAM_AUDIT_PROOF_SECRET"  # as icam_kernel.access_audit reads it
 
 
@@ -123,8 +124,22 @@ def _environment(
     )
     if service.name in KERNEL_PROCESSES:
         env.setdefault(AUDIT_PROOF_SECRET, audit_proof_secret(settings))
+    env.update(_key_custody(service, peers, settings))
     env.update(extra)
     return env
+
+
+SEALING = ("invitation", "case", "referral", "notification")
+
+
+def _key_custody(service: Service, peers: tuple[Service, ...], settings: InfraSettings) -> dict[str, str]:
+    """The services that seal personal data get the privacy service's address and a workload token
+    of their own (role `service`, 30 days: a local platform is restarted long before)."""
+    privacy = next((p for p in peers if p.name == "privacy"), None)
+    if privacy is None or service.name not in SEALING:
+        return {}
+    token = local_issuer(settings).mint(Principal(service.name, Role.SERVICE), ttl_seconds=30 * 24 * 3600)
+    return {"ICAM_KEYRING_URL": privacy.url, "ICAM_SERVICE_TOKEN": token}
 
 
 def healthy(service: Service, timeout: float = 2.0) -> bool:
