@@ -39,6 +39,10 @@ def case_router() -> PolicyRouter:
     async def read_case(case_id: str) -> dict[str, str]:
         return {"case_id": case_id, "given_name": "Xochiquetzal"}
 
+    @router.get("/caseload")
+    async def caseload() -> list[dict[str, str]]:
+        return [{"case_id": "c-1", "given_name": "Xochiquetzal"}]
+
     return router
 
 
@@ -91,6 +95,21 @@ def test_a_direct_read_of_personal_data_is_audited_by_the_service_and_listed_for
         200,
     )
     assert row["purpose"] == "préparer l'entretien"
+
+
+@pytest.mark.integration
+def test_a_direct_name_search_is_audited_without_the_name_nor_a_purpose_naming_a_contact(
+    service: Service,
+) -> None:
+    response = service.get(
+        COACH, "/caseload?q=Xochiquetzal&status=open", **{"x-purpose": "call +32 470 12 34 56"}
+    )
+
+    assert response.status_code == 200
+    [row] = service.direct_reads(path_contains="/caseload")
+    assert row["query"] == "q=[redacted]&status=open"
+    assert row["purpose"] == "call [phone]"
+    assert "Xochiquetzal" not in str(row) and "470" not in str(row)
 
 
 @pytest.mark.integration

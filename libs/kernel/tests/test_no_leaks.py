@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
@@ -18,13 +19,16 @@ from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 
+from icam_contracts.events import InvitationSent
+from icam_contracts.jsonschema_export import example_payload
 from icam_contracts.personal_data import PersonalData
-from icam_kernel import inbox
+from icam_kernel import inbox, sealing
 from icam_kernel.dead_letters import list_dead_letters
 from icam_kernel.events import RecordedEvent
 from icam_kernel.inbox import Delivery, IdempotentConsumer, Outcome, RetryPolicy
 from icam_kernel.observability import WithoutQuery, configure_logging
-from icam_kernel.redaction import describe_error, personal_keys, redact
+from icam_kernel.redaction import audit_query, describe_error, personal_keys, redact
+from icam_kernel.sealing import SEALED_PREFIX
 from icam_kernel.store import EventStore, ExpectedVersion
 from icam_kernel.testing import new_event, read_topic
 
@@ -128,6 +132,14 @@ def test_an_access_line_names_the_path_without_its_query() -> None:
 
 
 @pytest.mark.unit
+def test_an_audited_query_keeps_its_filters_and_masks_a_name_search() -> None:
+    query = f"q={GIVEN}+{ARABIC}&status=open&coach=coach-1&note={EMAIL}&limit=5"
+
+    assert audit_query(query) == "q=[redacted]&status=open&coach=coach-1&note=[email]&limit=5"
+    assert audit_query("") == ""
+
+
+@pytest.mark.unit
 def test_errors_are_described_without_their_input() -> None:
     try:
         PersonalData.model_validate({**PERSON, "birth_date": f"{GIVEN} {EMAIL}", "nationality": FAMILY})
@@ -205,3 +217,38 @@ async def test_a_malformed_message_is_dead_lettered_without_an_excerpt_of_it(db:
     assert outcome is Outcome.DEAD_LETTERED
     assert letter["error_message"].startswith("JSONDecodeError: Expecting")
     assert leaked(letter["error_message"]) == []
+
+
+async def validate_the_members(_: asyncpg.Connection, event: RecordedEvent) -> None:
+    """A handler that sees the opened event (the consumer's vault) and refuses its first member."""
+    PersonalData.model_validate(event.data["members"][0])
+
+
+@pytest.mark.integration
+async def test_a_sealed_poison_event_stays_sealed_in_its_dead_letter_and_its_texts_name_no_one(
+    db: asyncpg.Pool, json_logs: Callable[[], str]
+) -> None:
+    vault = sealing.installed()  # the session's (icam_testing): the store seals with it
+    assert vault is not None
+    data = example_payload(InvitationSent)
+    data["members"][0] |= {**PERSON, "birth_date": f"{GIVEN} {EMAIL}"}
+    async with db.acquire() as conn:
+        await EventStore("source").append(
+            conn, "inv-sealed", [new_event("InvitationSent", **data)], ExpectedVersion.ANY
+        )
+        [opened] = await EventStore("source").read_stream(conn, "inv-sealed")
+    event = replace(opened, data=opened.stored_payload[1])  # as the relay publishes it
+    assert leaked(event.to_json().decode()) == []
+    consumer = IdempotentConsumer(
+        db, "leak-sealed", validate_the_members, retry=RetryPolicy(1, 0.01, 0.01), vault=vault
+    )
+
+    outcome = await consumer.process(Delivery("t", 0, 9, b"inv-sealed", event.to_json(), event.headers()))
+
+    async with db.acquire() as conn:
+        [letter] = await list_dead_letters(conn, "leak-sealed")
+    assert outcome is Outcome.DEAD_LETTERED
+    assert letter["error_message"].splitlines()[1].startswith("birth_date: Input should be a valid date")
+    assert leaked(letter["value"]) == [] and SEALED_PREFIX in letter["value"]  # kept sealed, for replay
+    assert leaked(letter["error_message"]) == [] and leaked(json.dumps(letter["headers"])) == []
+    assert leaked(json_logs()) == []

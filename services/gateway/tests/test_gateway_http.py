@@ -106,6 +106,7 @@ async def gateway(
             "invitation": closed,
             "referral": closed,
             "notification": closed,
+            "privacy": closed,
         },
     )
     app = create_app(settings)
@@ -294,7 +295,7 @@ async def test_the_merged_audit_log_is_a_503_naming_a_service_whose_direct_reads
     for incomplete in (merged, direct):
         assert incomplete.status_code == 503
         assert incomplete.json()["type"] == "urn:icam:problem:audit-incomplete"
-        assert incomplete.json()["service"] in {"invitation", "case", "referral", "notification"}
+        assert incomplete.json()["service"] in {"invitation", "case", "referral", "notification", "privacy"}
     assert own.status_code == 200
 
 

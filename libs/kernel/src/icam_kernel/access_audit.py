@@ -32,6 +32,7 @@ from pydantic import BaseModel
 
 from icam_auth import Principal
 from icam_kernel.errors import DomainError
+from icam_kernel.redaction import audit_query, scrub
 
 if TYPE_CHECKING:
     from icam_auth.policy import Route
@@ -150,9 +151,9 @@ async def audit_read(request: Request, row: Route, status: int) -> None:
         principal=request.state.principal,
         method=request.method,
         path=request.url.path,
-        query=request.url.query,
+        query=audit_query(request.url.query),
         status=status,
-        purpose=_header_text(request, "x-purpose") or row.purpose,
+        purpose=scrub(_header_text(request, "x-purpose") or row.purpose),
         request_id=request_id,
         correlation_id=request.headers.get("x-correlation-id") or request_id,
     )

@@ -22,6 +22,7 @@ import re
 import typing
 from collections.abc import Iterator, Mapping
 from functools import cache
+from urllib import parse
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -89,6 +90,18 @@ def redact(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return [redact(v) for v in value]
     return scrub(str(value))
+
+
+def audit_query(query: str) -> str:
+    """A request's query string as an audit row keeps it: the values of personal keys (the
+    caseload's name search `q`) masked, every other value scrubbed. The audit says that a name
+    was searched, by whom and when, never the name: an audit row holds ids only, so it outlives
+    an erasure without keeping the erased person in it."""
+    if not query:
+        return query
+    pairs = parse.parse_qsl(query, keep_blank_values=True)
+    kept = [(k, MASK if is_personal(k) and v else scrub(v)) for k, v in pairs]
+    return parse.urlencode(kept, safe="[]")
 
 
 def describe_error(error: BaseException) -> str:

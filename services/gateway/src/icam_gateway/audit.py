@@ -25,6 +25,7 @@ from icam_gateway.config import SERVICES
 from icam_gateway.runtime import Runtime
 from icam_kernel.access_audit import MAX_ROWS
 from icam_kernel.errors import DomainError, DomainRuleViolation
+from icam_kernel.redaction import audit_query, scrub
 
 DOORS = ("all", "gateway", "direct")
 
@@ -82,6 +83,8 @@ async def migrate(pool: asyncpg.Pool) -> None:
 
 
 async def record(pool: asyncpg.Pool, entry: AuditEntry) -> None:
+    """Keep the read, with its query's personal values (a name search) masked and its purpose
+    scrubbed: the audit holds who read what by id, never the personal data itself."""
     p = entry.principal
     await pool.execute(
         "insert into audit_log (subject, role, region, organisation, method, path, query, status, purpose,"
@@ -92,9 +95,9 @@ async def record(pool: asyncpg.Pool, entry: AuditEntry) -> None:
         p.organisation,
         entry.method,
         entry.path,
-        entry.query,
+        audit_query(entry.query),
         entry.status,
-        entry.purpose,
+        scrub(entry.purpose),
         entry.correlation_id,
     )
 
@@ -167,10 +170,13 @@ async def _direct_reads(
     params = [
         (k, v.isoformat() if isinstance(v, datetime) else v) for k, v in criteria.filters().items() if v
     ]
+    url = rt.settings.service_urls.get(service)
+    if url is None:
+        raise AuditIncomplete(f"the gateway has no address for the {service} service", service=service)
     try:
         answer = await proxy.call(
             rt.client,
-            rt.settings.service_urls[service],
+            url,
             service,
             "GET",
             "/audit/direct",
