@@ -22,8 +22,8 @@ import re
 import typing
 from collections.abc import Iterator, Mapping
 from functools import cache
-from urllib import parse
 from typing import Any
+from urllib import parse
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
