@@ -2,9 +2,11 @@
 
 A made-up person — names in Latin, Cyrillic and Arabic scripts, an e-mail address, a phone — goes
 through a whole trajectory (invitation, name search, duplicate check, interview notes and an
-outcome's rationale naming them, referral, departure), and a poison event holding their name and
-e-mail is dead-lettered. Then none of their strings is in a Kafka header or key of any topic read
-from the beginning, in a metric label of any service, or in any process's log.
+outcome's rationale naming them, referral, departure), a poison event holding their name and
+e-mail is dead-lettered, and requests carrying their strings are refused, through the gateway and
+straight at the services. Then none of their strings is in a Kafka header or key of any topic read
+from the beginning, in a metric label of any service, in a problem+json body, in a dead letter's
+texts or an audit row of any database, or in any process's log.
 
 The `system` token is refused every personal-data row at the gateway and at the owning service,
 and a read that reaches a service directly is audited by that service and shown to the auditor
@@ -21,6 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
+import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -131,12 +134,75 @@ async def test_a_trajectory_leaves_no_personal_data_in_headers_keys_metric_label
     await wait_for_status(gateway, me, case["case_id"], "closed")
     poison = await publish_a_poison_invitation(platform, sent["stream_id"])
     await eventually(lambda: dead_lettered(platform, poison), what="the poison event in a dead-letter topic")
+    refusals = await problems_naming_the_person(gateway, platform, me, home, case["case_id"])
 
     records = await every_record(platform)
     assert any(poison.encode() in dict(r.headers).get("event_id", b"") for r in records)
     assert [where for where, text in kafka_texts(records) if leaks(text)] == []
     assert {service: found for service, found in (await metric_labels(platform)).items() if found} == {}
+    assert {where: leaks(body) for where, body in refusals.items() if leaks(body)} == {}
+    texts = await database_texts(platform)
+    assert any(where.startswith("case dead_letters") for where in texts), "no dead letter recorded"
+    assert any(where.startswith("gateway audit_log") and "q=[redacted]" in t for where, t in texts.items())
+    assert {where: leaks(text) for where, text in texts.items() if leaks(text)} == {}
     assert {log: found for log, found in log_leaks(platform)} == {}
+
+
+async def problems_naming_the_person(
+    gateway: Gateway, platform: PlatformUnderTest, me: Principal, home: Household, case_id: str
+) -> dict[str, str]:
+    """Requests a service refuses, each carrying the person's strings where the refusal is about:
+    through the gateway and straight to the owning service. Their problem+json bodies, by request."""
+    adult = {**home.members[0], "birth_date": f"{GIVEN} {EMAIL}"}
+    bad_invitation = {"household_id": str(uuid.uuid4()), "members": [adult], "appointment_at": PHONE}
+    asks: list[tuple[str, str, dict[str, Any] | None, dict[str, str]]] = [
+        ("POST", "/invitations", bad_invitation, {}),
+        ("POST", "/duplicates/check", {"members": [{"given_name": GIVEN, "family_name": EMAIL * 40}]}, {}),
+        ("POST", f"/cases/{case_id}/interviews", {"notes": f"{GIVEN} {PHONE}", "occurred_at": EMAIL}, {}),
+        ("GET", "/caseload", None, {"q": f"{GIVEN} {EMAIL}" * 10, "status": SECOND}),
+        ("GET", f"/cases/{GIVEN}", None, {}),
+    ]
+    owner = {"/invitations": "invitation", "/duplicates/check": "invitation"}
+    urls = {s.name: s.url for s in platform.services}
+    headers = platform.headers(me.role, me.subject, region="brussels")
+    bodies: dict[str, str] = {}
+    async with httpx.AsyncClient(timeout=10) as client:
+        for method, path, body, params in asks:
+            service = owner.get(path, "case")
+            for door, url in (
+                ("gateway", f"{platform.gateway_url}/api{path}"),
+                (service, urls[service] + path),
+            ):
+                answer = await client.request(method, url, json=body, params=params, headers=headers)
+                assert 400 <= answer.status_code < 500, f"{door} {method} {path}: {answer.status_code}"
+                assert answer.headers["content-type"].startswith("application/problem+json"), answer.text
+                bodies[f"{door} {method} {path} {answer.status_code}"] = answer.text
+    return bodies
+
+
+# what each database keeps as text that item 6 promises free of personal data; the records
+# themselves (`value`) are kept sealed for replay, as they came
+TEXTS = {
+    "dead_letters": (
+        "select id::text, concat_ws(' ', error_type, error_message, headers::text, key) from dead_letters"
+    ),
+    "access_audit": "select id::text, concat_ws(' ', path, query, purpose) from access_audit",
+    "audit_log": "select id::text, concat_ws(' ', path, query, purpose) from audit_log",
+}
+
+
+async def database_texts(platform: PlatformUnderTest) -> dict[str, str]:
+    """Every service's dead-letter texts and audit rows, by `<service> <table> <id>`."""
+    texts: dict[str, str] = {}
+    for service, url in platform.database_urls.items():
+        conn = await asyncpg.connect(url)
+        try:
+            for table, sql in TEXTS.items():
+                if await conn.fetchval("select to_regclass($1) is not null", table):
+                    texts |= {f"{service} {table} {rid}": text for rid, text in await conn.fetch(sql)}
+        finally:
+            await conn.close()
+    return texts
 
 
 async def publish_a_poison_invitation(platform: PlatformUnderTest, invitation_id: str) -> str:
@@ -147,7 +213,10 @@ async def publish_a_poison_invitation(platform: PlatformUnderTest, invitation_id
     ][:1]
     envelope = json.loads(original.value)
     envelope["event_id"] = poison_id = str(uuid.uuid4())
-    envelope["data"]["members"][0]["birth_date"] = f"{GIVEN} {EMAIL}"
+    member = envelope["data"]["members"][0]
+    assert member.get("sealed"), "the invitation's members travel sealed"
+    # a member in clear (no seal to open), whose birth date is their name and e-mail address
+    member |= {"sealed": None, "given_name": GIVEN, "family_name": FAMILY, "birth_date": f"{GIVEN} {EMAIL}"}
     headers = [(k, poison_id.encode() if k == "event_id" else v) for k, v in original.headers]
     producer = AIOKafkaProducer(bootstrap_servers=platform.kafka_bootstrap)
     await producer.start()

@@ -26,7 +26,7 @@ from icam_kernel import inbox, sealing
 from icam_kernel.dead_letters import list_dead_letters
 from icam_kernel.events import RecordedEvent
 from icam_kernel.inbox import Delivery, IdempotentConsumer, Outcome, RetryPolicy
-from icam_kernel.observability import WithoutQuery, configure_logging
+from icam_kernel.observability import WithoutQuery, access_path, configure_logging
 from icam_kernel.redaction import audit_query, describe_error, personal_keys, redact
 from icam_kernel.sealing import SEALED_PREFIX
 from icam_kernel.store import EventStore, ExpectedVersion
@@ -129,6 +129,28 @@ def test_an_access_line_names_the_path_without_its_query() -> None:
     WithoutQuery().filter(record)
 
     assert record.getMessage() == '127.0.0.1:5000 - "GET /caseload HTTP/1.1" 200'
+
+
+@pytest.mark.unit
+def test_an_access_line_masks_a_path_segment_that_is_no_word_of_the_platforms_paths() -> None:
+    case_id = "5b0c3f0e-8a51-4c1f-9a59-3f0f0c3b2a10"
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", f"/api/cases/{case_id}/documents/{GIVEN}?x={EMAIL}", "1.1", 404),
+        None,
+    )
+
+    WithoutQuery().filter(record)
+
+    assert record.getMessage() == (
+        f'127.0.0.1:5000 - "GET /api/cases/{case_id}/documents/[redacted] HTTP/1.1" 404'
+    )
+    assert access_path("/subject-data/OE-leak-1") == "/subject-data/[redacted]"
+    assert access_path("/health/ready") == "/health/ready"
 
 
 @pytest.mark.unit

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 import structlog
@@ -74,13 +76,39 @@ def _redacted(key: str, value: Any) -> Any:
     return redact(value)
 
 
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# the paths every process serves besides the route table's
+_INFRA_WORDS = frozenset({"api", "health", "live", "ready", "metrics", "docs", "redoc", "openapi.json"})
+
+
+@cache
+def path_words() -> frozenset[str]:
+    """The literal segments of every path the platform serves (the route table's and the
+    infrastructure's): a segment that is none of them is a value the client put in the path."""
+    from icam_auth.policy import ROUTES
+
+    words = {seg for r in ROUTES for seg in r.path.split("/") if seg and not seg.startswith("{")}
+    return frozenset(words | _INFRA_WORDS)
+
+
+def access_path(target: str) -> str:
+    """A request target as an access line may name it: no query string (a name search), and every
+    segment that is neither a word of the platform's paths nor a UUID masked — a client may put a
+    name or a dossier reference in a path (`/cases/Xochiquetzal` → `/cases/[redacted]`)."""
+    path = target.split("?", 1)[0]
+    return "/".join(
+        seg if not seg or seg in path_words() or _UUID.fullmatch(seg) else MASK for seg in path.split("/")
+    )
+
+
 class WithoutQuery(logging.Filter):
-    """uvicorn's access line with the path only: a query string may hold a name or a reference."""
+    """uvicorn's access line with the path only, its values masked (`access_path`): a query string
+    or a path segment may hold a name or a reference."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+            record.args = (*args[:2], access_path(args[2]), *args[3:])
         return True
 
 
