@@ -27,7 +27,7 @@ from icam_kernel.dead_letters import list_dead_letters
 from icam_kernel.events import RecordedEvent
 from icam_kernel.inbox import Delivery, IdempotentConsumer, Outcome, RetryPolicy
 from icam_kernel.observability import WithoutQuery, access_path, configure_logging
-from icam_kernel.redaction import audit_query, describe_error, personal_keys, redact
+from icam_kernel.redaction import audit_query, describe_error, personal_keys, redact, scrub
 from icam_kernel.sealing import SEALED_PREFIX
 from icam_kernel.store import EventStore, ExpectedVersion
 from icam_kernel.testing import new_event, read_topic
@@ -151,6 +151,9 @@ def test_an_access_line_masks_a_path_segment_that_is_no_word_of_the_platforms_pa
     )
     assert access_path("/subject-data/OE-leak-1") == "/subject-data/[redacted]"
     assert access_path("/health/ready") == "/health/ready"
+    assert scrub(f'HTTP Request: GET http://127.0.0.1:8102/cases/{GIVEN}?q={GIVEN} "HTTP/1.1 422"') == (
+        'HTTP Request: GET http://127.0.0.1:8102/cases/[redacted]?[query] "HTTP/1.1 422"'
+    )
 
 
 @pytest.mark.unit

@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from typing import Any
 
 import structlog
 from prometheus_client import Counter, Gauge, Histogram
 from structlog.typing import EventDict, Processor
 
-from icam_kernel.redaction import MASK, is_personal, redact, scrub_error_text
+from icam_kernel.redaction import MASK, access_path, is_personal, redact, scrub_error_text
 
 _FAST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -74,31 +72,6 @@ def _redacted(key: str, value: Any) -> Any:
     if key in ERROR_KEYS and isinstance(value, str):
         return scrub_error_text(value)
     return redact(value)
-
-
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-# the paths every process serves besides the route table's
-_INFRA_WORDS = frozenset({"api", "health", "live", "ready", "metrics", "docs", "redoc", "openapi.json"})
-
-
-@cache
-def path_words() -> frozenset[str]:
-    """The literal segments of every path the platform serves (the route table's and the
-    infrastructure's): a segment that is none of them is a value the client put in the path."""
-    from icam_auth.policy import ROUTES
-
-    words = {seg for r in ROUTES for seg in r.path.split("/") if seg and not seg.startswith("{")}
-    return frozenset(words | _INFRA_WORDS)
-
-
-def access_path(target: str) -> str:
-    """A request target as an access line may name it: no query string (a name search), and every
-    segment that is neither a word of the platform's paths nor a UUID masked — a client may put a
-    name or a dossier reference in a path (`/cases/Xochiquetzal` → `/cases/[redacted]`)."""
-    path = target.split("?", 1)[0]
-    return "/".join(
-        seg if not seg or seg in path_words() or _UUID.fullmatch(seg) else MASK for seg in path.split("/")
-    )
 
 
 class WithoutQuery(logging.Filter):

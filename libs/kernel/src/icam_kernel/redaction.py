@@ -43,6 +43,8 @@ _PHONE = re.compile(r"(?<![\w+/.-])(?:\+|0)\d[\d \t().\-/]{5,}\d(?![\w-])")
 _INPUT_VALUE = re.compile(r"input_value=.*?(?=, input_type=)")
 # a URL's query string (a name search, a person's reference): `/caseload?q=…` → `/caseload?[query]`
 _QUERY = re.compile(r"(?<=\S)\?[\w.%\-\[\]]+=[^\s\"'<>]*")
+# an absolute URL's path (an HTTP client's request line): `http://case:8102/cases/<name>`
+_URL_PATH = re.compile(r"(https?://[^\s/\"'<>]+)(/[^\s\"'<>?#]*)")
 _QUOTED = re.compile(r"(?<!\w)(['\"])(?:(?!\1)[^\n]){1,500}\1(?!\w)")
 _NON_PERSONAL = ("non-personal", "without personal data")
 _IDENTIFIER_SUFFIXES = ("_id", "_ids", "_by")
@@ -54,11 +56,38 @@ def _phone_or_not(match: re.Match[str]) -> str:
 
 
 def scrub(text: str) -> str:
-    """`text` with e-mail addresses, phone numbers and pydantic's input values masked."""
+    """`text` with e-mail addresses, phone numbers, pydantic's input values, URL query strings and
+    the values in a URL's path masked."""
     text = _INPUT_VALUE.sub("input_value=" + MASK, text)
     text = _QUERY.sub(QUERY_MASK, text)
+    text = _URL_PATH.sub(lambda m: m.group(1) + access_path(m.group(2)), text)
     text = _EMAIL.sub(EMAIL_MASK, text)
     return _PHONE.sub(_phone_or_not, text)
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# the paths every process serves besides the route table's
+_INFRA_WORDS = frozenset({"api", "health", "live", "ready", "metrics", "docs", "redoc", "openapi.json"})
+
+
+@cache
+def path_words() -> frozenset[str]:
+    """The literal segments of every path the platform serves (the route table's and the
+    infrastructure's): a segment that is none of them is a value the client put in the path."""
+    from icam_auth.policy import ROUTES
+
+    words = {seg for r in ROUTES for seg in r.path.split("/") if seg and not seg.startswith("{")}
+    return frozenset(words | _INFRA_WORDS)
+
+
+def access_path(target: str) -> str:
+    """A request target as an access line may name it: no query string (a name search), and every
+    segment that is neither a word of the platform's paths nor a UUID masked — a client may put a
+    name or a dossier reference in a path (`/cases/Xochiquetzal` → `/cases/[redacted]`)."""
+    path = target.split("?", 1)[0]
+    return "/".join(
+        seg if not seg or seg in path_words() or _UUID.fullmatch(seg) else MASK for seg in path.split("/")
+    )
 
 
 def scrub_error_text(text: str) -> str:
