@@ -177,7 +177,9 @@ async def test_every_read_of_personal_data_through_the_gateway_is_audited(
         path = "/api" + fill(route, who, ids)
         purpose = f"audit check {uuid.uuid4().hex[:8]}"
         body = BODIES.get(route.path) if route.method == "POST" else None
-        response = await gateway.call(who, route.method, path, json=body, params=params, purpose=purpose)
+        # the gateway checks the caseload's filters itself and refuses the others' parameters
+        asked = {} if route.path == "/views/caseload" else params
+        response = await gateway.call(who, route.method, path, json=body, params=asked, purpose=purpose)
         assert response.status_code == 200, f"{path}: {response.status_code} {response.text[:200]}"
         log = await gateway.get(
             Principal("audit-1", Role.AUDITOR), "/api/audit", subject=who.subject, limit=20
