@@ -118,6 +118,10 @@ def _env(c: Component) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = [{"name": "ICAM_SERVICE_NAME", "value": c.name}]
     if c.database:
         env.append({"name": "DATABASE_URL", "valueFrom": _secret(f"{c.name}-database-url")})
+    if c.name != "web":  # the gateway signs, the services check, that the gateway audited a read
+        env.append(
+            {"name": "ICAM_AUDIT_PROOF_SECRET", "valueFrom": _secret("audit-proof-secret", optional=True)}
+        )
     if "smtp_relay" in c.external:
         env.append({"name": "SMTP_PASSWORD", "valueFrom": _secret("smtp-password", optional=True)})
     if "sms_provider" in c.external:

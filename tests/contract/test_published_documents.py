@@ -23,6 +23,8 @@ DOMAINS = (
     "icam_referral.domain.errors",
     "icam_privacy.domain.errors",
     "icam_gateway.proxy",
+    "icam_gateway.audit",
+    "icam_kernel.access_audit",
 )
 
 

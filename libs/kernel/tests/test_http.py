@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import date
+from typing import Annotated
 
 import asyncpg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, Field
 
 from icam_kernel.errors import Conflict, NotFound, StaleReadModel
 from icam_kernel.http import health_router, install_problem_handlers, problem
+from icam_kernel.inputs import Email
 from icam_kernel.store import WrongExpectedVersion
 
 pytestmark = pytest.mark.unit
@@ -133,3 +136,60 @@ def test_liveness_fails_while_something_is_in_a_crash_loop() -> None:
     broken.append("outbox-relay")
     live = client.get("/health/live")
     assert live.status_code == 503 and live.json() == {"status": "crash-loop", "workers": ["outbox-relay"]}
+
+
+GIVEN, FAMILY, EMAIL = "Xochiquetzal", "Brzęczyszczykiewicz", "xochiquetzal.b@example.org"
+NOT_A_YEAR = "invalid character in year"
+
+
+def _known_name(value: str) -> str:
+    raise ValueError(f"{value!r} is not a name we know")
+
+
+class Person(BaseModel):
+    given_name: Annotated[str, AfterValidator(_known_name)]
+    family_name: Annotated[str, Field(max_length=5)]
+    birth_date: date
+    contact: dict[str, Email]
+
+
+def test_a_validation_problem_names_each_field_and_rule_but_never_the_value_sent() -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/people")
+    async def register(person: Person) -> None: ...
+
+    sent = {
+        "given_name": GIVEN,
+        "family_name": FAMILY,
+        "birth_date": FAMILY,
+        "contact": {"email": EMAIL[:-4]},
+    }
+    response = TestClient(app).post("/people", json=sent)
+
+    assert response.status_code == 422
+    assert [s for s in (GIVEN, FAMILY, EMAIL[:-4]) if s in response.text] == []
+    assert response.json()["errors"] == [
+        {"field": "given_name", "message": "Value error, '[redacted]' is not a name we know"},
+        {"field": "family_name", "message": "String should have at most 5 characters"},
+        {"field": "birth_date", "message": f"Input should be a valid date or datetime, {NOT_A_YEAR}"},
+        {"field": "contact.email", "message": "Value error, is not a valid e-mail address"},
+    ]
+    assert "input" not in json.dumps(response.json()["errors"])
+
+
+def test_a_failure_is_a_500_problem_without_the_exceptions_text() -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/letters")
+    async def letters() -> None:
+        raise RuntimeError(f"no letter for {GIVEN} at {EMAIL}")
+
+    response = TestClient(app, raise_server_exceptions=False).get("/letters", headers={"x-request-id": "r-1"})
+
+    assert (response.status_code, response.headers["content-type"]) == (500, "application/problem+json")
+    assert response.json()["type"] == "urn:icam:problem:internal-error"
+    assert response.json()["request_id"] == "r-1"
+    assert GIVEN not in response.text and EMAIL not in response.text

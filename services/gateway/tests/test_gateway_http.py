@@ -16,12 +16,16 @@ from icam_auth import Principal, Role
 from icam_auth.issuer import LocalIssuer
 from icam_gateway.app import create_app
 from icam_gateway.config import GatewaySettings
+from icam_kernel.access_audit import AuditProof
 
 pytestmark = pytest.mark.integration
 
 COACH = Principal("coach-17", Role.COACH, region="brussels")
 AUDITOR = Principal("audit-1", Role.AUDITOR)
 OPS = Principal("ops-1", Role.OPS_VIEWER)
+LEAD = Principal("lead-1", Role.TEAM_LEAD, region="brussels")
+PROOF_SECRET = b"shared by the gateway and the services"
+GIVEN, EMAIL = "Xochiquetzal", "xochiquetzal.b@example.org"
 
 
 def free_port() -> int:
@@ -42,7 +46,12 @@ def fake_case_service() -> FastAPI:
             "journey": request.headers.get("x-correlation-id"),
             "auth": request.headers["authorization"][:7],
             "purpose": request.headers.get("x-purpose", "").encode("latin-1").decode("utf-8"),
+            "audit_proof": request.headers.get("x-audit-proof"),
         }
+
+    @app.get("/tasks/overdue-by-coach")
+    async def overdue(request: Request) -> dict[str, str | None]:
+        return {"audit_proof": request.headers.get("x-audit-proof")}
 
     @app.get("/caseload")
     async def caseload() -> list[str]:
@@ -89,6 +98,7 @@ async def gateway(
     closed = f"http://127.0.0.1:{free_port()}"
     settings = GatewaySettings(
         database_url=database_url,
+        audit_proof=AuditProof(PROOF_SECRET),
         read_timeout=0.3,
         connect_timeout=0.5,
         service_urls={
@@ -96,6 +106,7 @@ async def gateway(
             "invitation": closed,
             "referral": closed,
             "notification": closed,
+            "privacy": closed,
         },
     )
     app = create_app(settings)
@@ -121,7 +132,7 @@ async def test_a_coach_reads_a_case_through_the_gateway_and_the_read_is_audited(
     assert response.json()["journey"] is None  # the gateway never invents a household's journey id
     assert response.json()["auth"] == "Bearer "
 
-    log = await gateway.get("/api/audit", headers=bearer(issuer, AUDITOR))
+    log = await gateway.get("/api/audit", params={"door": "gateway"}, headers=bearer(issuer, AUDITOR))
     assert log.status_code == 200
     [entry] = log.json()
     assert (entry["subject"], entry["path"], entry["purpose"]) == (
@@ -144,7 +155,7 @@ async def test_a_role_outside_its_remit_gets_403_and_nothing_is_audited(
     response = await gateway.get("/api/cases/c-42", headers=bearer(issuer, OPS))
     assert response.status_code == 403
     assert "ops_viewer" in response.json()["detail"]
-    assert (await gateway.get("/api/audit", headers=bearer(issuer, AUDITOR))).json() == []
+    assert (await gateway.get("/api/audit?door=gateway", headers=bearer(issuer, AUDITOR))).json() == []
 
 
 async def test_the_audit_log_is_for_auditors_only(gateway: httpx.AsyncClient, issuer: LocalIssuer) -> None:
@@ -206,7 +217,7 @@ async def test_a_french_purpose_is_passed_on_and_audited_intact(
     response = await gateway.get("/api/cases/c-43", headers=headers)
 
     assert response.status_code == 200 and response.json()["purpose"] == purpose
-    [entry] = (await gateway.get("/api/audit", headers=bearer(issuer, AUDITOR))).json()
+    [entry] = (await gateway.get("/api/audit?door=gateway", headers=bearer(issuer, AUDITOR))).json()
     assert entry["purpose"] == purpose
 
 
@@ -257,3 +268,48 @@ async def test_the_auditor_reads_the_audit_log_and_nothing_else(
     for path in ("/api/views/caseload", "/api/cases/c-42", "/api/views/kpis", "/api/stats/outcomes"):
         response = await gateway.get(path, headers=bearer(issuer, AUDITOR))
         assert response.status_code == 403, path
+
+
+async def test_a_read_of_personal_data_carries_the_proof_that_the_gateway_audits_it(
+    gateway: httpx.AsyncClient, issuer: LocalIssuer
+) -> None:
+    read = await gateway.get("/api/cases/c-44", headers=bearer(issuer, COACH))
+    counts = await gateway.get("/api/tasks/overdue-by-coach", headers=bearer(issuer, LEAD))
+    forged = await gateway.get(
+        "/api/cases/c-45", headers=bearer(issuer, COACH) | {"x-audit-proof": "1.forged"}
+    )
+
+    proof, rid = read.json()["audit_proof"], read.headers["x-request-id"]
+    assert AuditProof(PROOF_SECRET).verify(proof, rid, "GET", "/cases/c-44")
+    assert counts.json()["audit_proof"] is None  # no personal data, nothing audited, no proof
+    assert forged.json()["audit_proof"] != "1.forged"  # a client's own proof never reaches a service
+
+
+async def test_the_merged_audit_log_is_a_503_naming_a_service_whose_direct_reads_it_cannot_read(
+    gateway: httpx.AsyncClient, issuer: LocalIssuer
+) -> None:
+    merged = await gateway.get("/api/audit", headers=bearer(issuer, AUDITOR))
+    direct = await gateway.get("/api/audit/direct", headers=bearer(issuer, AUDITOR))
+    own = await gateway.get("/api/audit", params={"door": "gateway"}, headers=bearer(issuer, AUDITOR))
+
+    for incomplete in (merged, direct):
+        assert incomplete.status_code == 503
+        assert incomplete.json()["type"] == "urn:icam:problem:audit-incomplete"
+        assert incomplete.json()["service"] in {"invitation", "case", "referral", "notification", "privacy"}
+    assert own.status_code == 200
+
+
+async def test_a_refused_filter_or_route_never_repeats_what_the_client_sent(
+    gateway: httpx.AsyncClient, issuer: LocalIssuer
+) -> None:
+    coach = bearer(issuer, COACH)
+    answers = [
+        await gateway.get("/api/views/caseload", params={"status": GIVEN, "q": EMAIL * 5}, headers=coach),
+        await gateway.get(f"/api/people/{GIVEN}/{EMAIL}", headers=coach),
+        await gateway.get("/api/cases/c-46", headers=coach | {"x-correlation-id": EMAIL}),
+    ]
+
+    assert [a.status_code for a in answers] == [422, 404, 422]
+    assert [e["field"] for e in answers[0].json()["errors"]] == ["query.status", "query.q"]
+    for answer in answers:
+        assert GIVEN not in answer.text and EMAIL not in answer.text, answer.text

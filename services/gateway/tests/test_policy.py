@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from icam_auth import Principal, Role
+from icam_auth.policy import ROUTES, Route
+from icam_auth.policy import authorise as authorise_route
+from icam_auth.principal import PERSONAL_DATA_ROLES
 from icam_gateway.policy import NoSuchRoute, NotAllowed, authorise
 
 pytestmark = pytest.mark.unit
@@ -60,3 +63,12 @@ def test_an_unknown_route_is_not_found_rather_than_forwarded() -> None:
 def test_personal_data_routes_are_marked_for_the_audit() -> None:
     assert authorise(COACH, "GET", "/cases/7f0c").personal_data
     assert not authorise(OPS, "GET", "/stats/outcomes").personal_data
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if r.personal_data], ids=lambda r: f"{r.method} {r.path}"
+)
+def test_no_row_of_personal_data_is_open_to_a_role_that_may_see_none(route: Route) -> None:
+    assert route.roles <= PERSONAL_DATA_ROLES
+    with pytest.raises(NotAllowed):
+        authorise_route(Principal("icam-batch", Role.SYSTEM), route)

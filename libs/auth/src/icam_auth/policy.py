@@ -3,7 +3,11 @@ personal data. The single source of authorisation by role (ADR 0005):
 
 * the gateway refuses a caller early with it, and audits the reads it marks as personal data;
 * every service builds its routes on `icam_kernel.routing.PolicyRouter`, which refuses at import
-  time a route the table does not list and checks the table's roles on every request.
+  time a route the table does not list and checks the table's roles on every request, and audits
+  itself the personal data it serves to a caller that did not come through the gateway (ADR 0015).
+
+No row of personal data names a role that may not see personal data (`system`, `ops_viewer`,
+`auditor`): a test holds the table to it, and the services refuse such a caller on those rows.
 
 Finer rules that need the resource (a coach's region, the case assigned to them, a partner's own
 referrals, need-to-know vulnerability details) stay with the owning service.
@@ -195,12 +199,18 @@ ROUTES: tuple[Route, ...] = (
     _r(
         "GET", "/subject-data/{person_id}", "notification", DPO, True, "export a person's data", internal=True
     ),
+    # every service's own audit of the personal data it served directly, not through the gateway
+    *(
+        _r("GET", "/audit/direct", service, AUDITORS, False, "read the direct reads of personal data")
+        for service in ("invitation", "case", "referral", "notification", "privacy")
+    ),
     # the gateway's own routes (under /api)
     _r("GET", "/views/caseload", "gateway", READERS, True, "coach caseload review"),
     _r("GET", "/views/cases/{case_id}", "gateway", READERS, True, "case file review"),
     _r("GET", "/views/partner-inbox", "gateway", PARTNERS, True, "partner inbox"),
     _r("GET", "/views/kpis", "gateway", STATISTICS, False, "read operations indicators"),
     _r("GET", "/audit", "gateway", AUDITORS, False, "read the audit log"),
+    _r("GET", "/audit/direct", "gateway", AUDITORS, False, "read every service's direct reads"),
 )
 
 

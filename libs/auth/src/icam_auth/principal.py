@@ -22,8 +22,21 @@ class Role(StrEnum):
     SUBSCRIBER = "subscriber"  # an external system reading the topics: key custody, if granted
 
 
-# Roles that may see personal data at all (always within their region or organisation).
-PERSONAL_DATA_ROLES = frozenset({Role.COACH, Role.TEAM_LEAD, Role.RETURN_PARTNER, Role.ADMIN})
+# Roles that may see personal data at all: coaches and team leads within their region, partners
+# for their organisation, admins; the data-protection officer for subject access; services and
+# granted subscribers only the keys that open it (key custody). Never `system` (the batch token),
+# `ops_viewer` or `auditor`: every row of personal data in the route table is refused to them.
+PERSONAL_DATA_ROLES = frozenset(
+    {
+        Role.COACH,
+        Role.TEAM_LEAD,
+        Role.RETURN_PARTNER,
+        Role.ADMIN,
+        Role.DATA_PROTECTION_OFFICER,
+        Role.SERVICE,
+        Role.SUBSCRIBER,
+    }
+)
 
 
 @dataclass(frozen=True)

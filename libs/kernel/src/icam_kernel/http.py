@@ -3,12 +3,18 @@
 `install_problem_handlers(app)` is the one mapper from errors to problem+json, used by every
 service (through `create_service_app`) and by the gateway: domain refusals (the one root in
 `icam_kernel.errors`), validation (naming the field, and the line and column of malformed JSON),
-concurrent changes, stale read models, authentication and authorisation, unknown routes.
+concurrent changes, stale read models, authentication and authorisation, unknown routes, and any
+other failure as a 500 without its text.
+
+A problem never repeats personal data: validation problems name each field and its rule, never
+the value sent (FastAPI's `input` is dropped, and a rule that quotes the value has it masked); a
+detail's e-mail addresses and phone numbers are masked; a 5xx never carries an exception's text.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -24,7 +30,10 @@ from icam_kernel.errors import DatabaseUnavailable, DomainError, StaleReadModel
 from icam_kernel.failures import describe, is_transient
 from icam_kernel.keyring import KeyringUnavailable
 from icam_kernel.problems import HTTP_KINDS
+from icam_kernel.redaction import describe_error, field_rules, scrub
 from icam_kernel.store import WrongExpectedVersion
+
+log = structlog.get_logger(__name__)
 
 PROBLEM = "application/problem+json"
 HealthCheck = Callable[[], Awaitable[bool]]
@@ -80,14 +89,9 @@ def line_and_column(text: str, position: int) -> tuple[int, int]:
 
 
 def _field_errors(error: RequestValidationError) -> list[dict[str, Any]]:
-    """The failing fields, without the values sent (they may be personal data)."""
-    fields = []
-    for e in error.errors():
-        if e.get("type") == "json_invalid":
-            continue
-        where = [str(p) for p in e["loc"] if p not in ("body",)]
-        fields.append({"field": ".".join(where), "message": e["msg"]})
-    return fields
+    """The failing fields and their rules, without the values sent (they may be personal data)."""
+    invalid = [e for e in error.errors() if e.get("type") != "json_invalid"]
+    return [{"field": field, "message": rule} for field, rule in field_rules(invalid)]
 
 
 async def _validation(_: Request, error: Exception) -> Response:
@@ -97,7 +101,7 @@ async def _validation(_: Request, error: Exception) -> Response:
         body = error.body if isinstance(error.body, str) else str(error.body or "")
         position = next((p for p in broken["loc"] if isinstance(p, int)), 0)
         line, column = line_and_column(body, position)
-        reason = (broken.get("ctx") or {}).get("error", "invalid JSON")
+        reason = scrub(str((broken.get("ctx") or {}).get("error", "invalid JSON")))
         return problem(
             422,
             "Malformed JSON",
@@ -128,7 +132,7 @@ async def _wrong_version(_: Request, error: Exception) -> Response:
 
 async def _domain(_: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
-    return problem(error.status, error.title, str(error), kind=error.code, extensions=error.details)
+    return problem(error.status, error.title, scrub(str(error)), kind=error.code, extensions=error.details)
 
 
 async def _stale(_: Request, error: Exception) -> Response:
@@ -174,10 +178,25 @@ async def _infrastructure(request: Request, error: Exception) -> Response:
     return problem(500, "Internal error", "the service failed; the error is logged", kind="internal-error")
 
 
+async def _internal(request: Request, error: Exception) -> Response:
+    """Any other failure: a 500 naming the request, never the exception's text (the log has it,
+    redacted, under the same request id)."""
+    request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
+    log.error("request_failed", request_id=request_id, path=request.url.path, error=describe_error(error))
+    return problem(
+        500,
+        "Internal error",
+        "the request could not be completed; it is logged under its request id",
+        kind="internal-error",
+        request_id=request_id,
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """422 naming the field (or the line and column of malformed JSON), 409 with the current
-    version, every domain refusal, 503 Retry-After (also for a database outage), 500 for other
-    database failures, and 401/403/404/405 — all problem+json."""
+    version, every domain refusal, 503 Retry-After (also for a database outage), 401/403/404/405,
+    and a 500 without the exception's text — all problem+json."""
+    app.add_exception_handler(Exception, _internal)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(WrongExpectedVersion, _wrong_version)

@@ -23,6 +23,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -32,10 +33,18 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from icam_contracts.envelope import (
+    HEADER_DLQ_CONSUMER_GROUP,
+    HEADER_DLQ_ERROR,
+    HEADER_DLQ_FAILED_AT,
+    HEADER_DLQ_ORIGINAL_OFFSET,
+    HEADER_DLQ_ORIGINAL_PARTITION,
+    HEADER_DLQ_ORIGINAL_TOPIC,
+)
 from icam_kernel import sealing, sequencing
 from icam_kernel.db import Connection
 from icam_kernel.events import RecordedEvent
-from icam_kernel.failures import describe, is_transient, safe_message
+from icam_kernel.failures import describe, is_transient
 from icam_kernel.observability import (
     CONSUMER_LAG,
     DEAD_LETTERS,
@@ -43,6 +52,7 @@ from icam_kernel.observability import (
     PARKED_EVENTS,
     bound_context,
 )
+from icam_kernel.redaction import describe_error
 from icam_kernel.sealing import Vault
 from icam_kernel.sequencing import Verdict, record_dead_letter
 from icam_kernel.supervision import Policy, Worker
@@ -217,14 +227,7 @@ class IdempotentConsumer:
     ) -> Outcome:
         headers = {
             **{k: v.decode(errors="replace") for k, v in delivery.headers},
-            "error_type": type(error).__name__,
-            "error_message": safe_message(error),
-            "error_trace": f"{type(error).__name__}: {safe_message(error, 500)}",
-            "consumer": self.name,
-            "original_topic": delivery.topic,
-            "original_partition": str(delivery.partition),
-            "original_offset": str(delivery.offset),
-            "attempts": str(attempts),
+            **dead_letter_headers(self.name, delivery, error, attempts),
         }
         if self.publish_dead_letter is not None:
             await self.publish_dead_letter(f"{delivery.topic}.dlq", delivery.key, delivery.value, headers)
@@ -318,6 +321,30 @@ class IdempotentConsumer:
         )
         subscriber(on_events)
         return subscriber
+
+
+def dead_letter_headers(
+    consumer: str, delivery: Delivery, error: BaseException, attempts: int
+) -> dict[str, str]:
+    """Why and where from, in the kernel's names and the contracts' `dlq_*` names. The error is
+    described without the input (`describe_error`): a dead letter's text never repeats the
+    personal data of the event it could not handle; the record itself is kept as it came."""
+    text = describe_error(error)[:2000]
+    return {
+        "error_type": type(error).__name__,
+        "error_message": text,
+        "consumer": consumer,
+        "original_topic": delivery.topic,
+        "original_partition": str(delivery.partition),
+        "original_offset": str(delivery.offset),
+        "attempts": str(attempts),
+        HEADER_DLQ_ERROR: text,
+        HEADER_DLQ_CONSUMER_GROUP: consumer,
+        HEADER_DLQ_ORIGINAL_TOPIC: delivery.topic,
+        HEADER_DLQ_ORIGINAL_PARTITION: str(delivery.partition),
+        HEADER_DLQ_ORIGINAL_OFFSET: str(delivery.offset),
+        HEADER_DLQ_FAILED_AT: datetime.now(UTC).isoformat(),
+    }
 
 
 def broker_dead_letters(broker: KafkaBroker) -> DeadLetterPublisher:

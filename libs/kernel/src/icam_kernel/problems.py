@@ -109,7 +109,7 @@ KERNEL: tuple[ProblemType, ...] = (
         "internal-error",
         500,
         "Internal error",
-        "The service failed on its database; the error is logged (without personal data).",
+        "The service failed; the body names the `request_id` its log has, never the error's text.",
         "kernel",
     ),
     ProblemType(

@@ -10,7 +10,9 @@
 
 `create_service_app` installs what every service shares and none overrides: the command path
 (`app.state.application`), the one token verifier, the request guard (sizes, paths), the one
-problem+json mapper, the problem responses in the OpenAPI document, health and metrics.
+problem+json mapper, the problem responses in the OpenAPI document, health and metrics, and the
+audit of direct reads of personal data (`app.state.access_audit`, with `GET /audit/direct` for
+auditors when the route table gives the service that row).
 Nothing connects at import time: the app's lifespan starts everything and stops it in reverse.
 
 Every background worker — the outbox relay, the timer worker and its overdue report, each async
@@ -29,26 +31,29 @@ from collections.abc import AsyncIterator, Callable, Collection, Coroutine, Sequ
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import structlog
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Query
 from faststream.kafka import KafkaBroker
 
 from icam_auth import AuthSettings, TokenVerifier
-from icam_auth.fastapi import install_verifier
+from icam_auth.fastapi import CurrentPrincipal, install_verifier
+from icam_auth.policy import ROUTES
 from icam_contracts.events import PersonalDataErased
 from icam_contracts.events.privacy import _DataPurged
 from icam_contracts.topics import PRIVACY_EVENTS
-from icam_kernel import idempotency, sealing
+from icam_kernel import access_audit, idempotency, sealing
 from icam_kernel.application import Application, Clock
 from icam_kernel.erasure import KERNEL_PURGES, Purge, erasure_row
 from icam_kernel.events import Actor
 from icam_kernel.failures import Backoff
 from icam_kernel.guard import Limits, RequestGuard
 from icam_kernel.http import health_router, install_problem_handlers
+from icam_kernel.http_queries import MAX_OFFSET
 from icam_kernel.inbox import Handler, IdempotentConsumer, RetryPolicy
+from icam_kernel.inputs import Moment
 from icam_kernel.keyring import CachedKeyring, HttpKeyring
 from icam_kernel.migrations import apply_migrations
 from icam_kernel.observability import configure_logging
@@ -57,6 +62,7 @@ from icam_kernel.outbox import OutboxRelay
 from icam_kernel.parking import keep_releasing
 from icam_kernel.projections import ASYNC, INLINE, Projection, ProjectionRunner, register_projection
 from icam_kernel.reactions import HandlerTable
+from icam_kernel.routing import PolicyRouter
 from icam_kernel.sealing import Vault
 from icam_kernel.store import DEFAULT_MAX_EVENT_BYTES, EventStore
 from icam_kernel.supervision import Policy, Supervisor
@@ -345,6 +351,9 @@ def create_service_app(
     install_verifier(app, auth)
     app.add_middleware(RequestGuard, limits=limits or Limits.from_env())
     install_problem_handlers(app)
+    app.state.access_audit = access_audit.DirectReadAudit(
+        runtime._started_pool, access_audit.AuditProof.from_env()
+    )
     document_problems(app)
     checks = {
         "database": runtime.database_ready,
@@ -352,6 +361,37 @@ def create_service_app(
         "relay": runtime.relay_ready,
     }
     app.include_router(health_router(checks, broken=runtime.supervisor.crash_looping))
-    for router in routers:
+    for router in [*routers, *direct_reads_router(runtime)]:
         app.include_router(router)
     return app
+
+
+Text = Annotated[str | None, Query(max_length=200)]
+
+
+def direct_reads_router(runtime: ServiceRuntime) -> list[APIRouter]:
+    """`GET /audit/direct` for auditors: the reads of personal data this service audited itself,
+    newest first — when the route table has that row for the service."""
+    if not any(r.service == runtime.name and r.path == "/audit/direct" for r in ROUTES):
+        return []
+    router = PolicyRouter(runtime.name)
+
+    @router.get("/audit/direct", tags=["audit"], summary="Reads of personal data that came directly")
+    async def direct_reads(
+        _: CurrentPrincipal,
+        subject: Text = None,
+        path_contains: Text = None,
+        since: Moment | None = None,
+        limit: Annotated[int, Query(ge=1, le=access_audit.MAX_ROWS)] = 100,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    ) -> list[access_audit.DirectReadRow]:
+        return await access_audit.search(
+            runtime._started_pool(),
+            subject=subject,
+            path_contains=path_contains,
+            since=since,
+            limit=limit,
+            offset=offset,
+        )
+
+    return [router]

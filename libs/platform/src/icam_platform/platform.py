@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import importlib.util
 import os
+import secrets
 import sys
 import time
 import urllib.error
@@ -80,6 +81,23 @@ def local_issuer(settings: InfraSettings) -> LocalIssuer:
     return LocalIssuer(settings.home / "auth")
 
 
+# the processes built on the kernel: its redacting logs, its audit of reads (the gateway signs the
+# proof that it audited a read, the services check it)
+KERNEL_PROCESSES = frozenset({"gateway", "invitation", "case", "referral", "notification", "privacy"})
+AUDIT_PROOF_SECRET = "ICAM_AUDIT_PROOF_SECRET"  # as icam_kernel.access_audit reads it
+
+
+def audit_proof_secret(settings: InfraSettings) -> str:
+    """The local platform's audit-proof secret (ADR 0015), made once and kept with its state, so
+    every process of one platform shares it (production sets ICAM_AUDIT_PROOF_SECRET)."""
+    path = settings.home / "auth" / "audit-proof-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
 def _pid_file(settings: InfraSettings, service: Service) -> Path:
     """The keeper's pid (the process `icam down` stops)."""
     return settings.run_dir / f"{service.name}.pid"
@@ -126,6 +144,8 @@ def _environment(
             "ICAM_AUTH_JWKS": str(local_issuer(settings).write_jwks()),
         }
     )
+    if service.name in KERNEL_PROCESSES:
+        env.setdefault(AUDIT_PROOF_SECRET, audit_proof_secret(settings))
     env.update(_key_custody(service, peers, settings))
     env.update(extra)
     return env
@@ -158,13 +178,17 @@ def start_service(
     settings: InfraSettings,
     peers: tuple[Service, ...] = SERVICES,
     extra_env: dict[str, str] | None = None,
+    *,
+    access_log: bool = False,
 ) -> str:
+    """Spawn `service` with its environment; uvicorn's access log only with `access_log` (the
+    kernel's logging then writes it without query strings)."""
     if process.read_pid(_pid_file(settings, service)) is not None:
         return "already running"
     if not process.port_is_free(service.port):
         return f"port {service.port} taken by {process.port_owner(service.port)}"
     uvicorn = [sys.executable, "-m", "uvicorn", "--factory", service.app, "--host", "127.0.0.1",
-               "--port", str(service.port), "--no-access-log"]  # fmt: skip
+               "--port", str(service.port), *([] if access_log else ["--no-access-log"])]  # fmt: skip
     log = _log_file(settings, service)
     keeper = [sys.executable, "-m", "icam_platform.keeper", "--name", service.name,
               "--state", str(_state_file(settings, service)), "--log", str(log), "--", *uvicorn]  # fmt: skip

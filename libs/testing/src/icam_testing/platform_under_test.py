@@ -166,7 +166,9 @@ def running_platform(
     }
     try:
         for service in peers:
-            platform.start_service(service, endpoints, settings, peers, extra)
+            # access logs on where the kernel's logging writes them (redacted, without queries)
+            logged = service.name in platform.KERNEL_PROCESSES
+            platform.start_service(service, endpoints, settings, peers, extra, access_log=logged)
         report = platform.wait_healthy(list(peers), settings, timeout=ready_timeout)
         unhealthy = {n: state for n, state in report.items() if not state.startswith("healthy")}
         if unhealthy:

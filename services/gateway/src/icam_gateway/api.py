@@ -6,7 +6,7 @@ it, like every service's routes; forwarded calls are authorised row by row in `p
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -21,7 +21,7 @@ from icam_kernel.http_queries import MAX_OFFSET, MAX_PAGE
 from icam_kernel.inputs import Moment
 from icam_kernel.routing import PolicyRouter
 
-router = PolicyRouter("gateway", prefix="/api")
+router = PolicyRouter("gateway", prefix="/api", audit_reads=False)  # the gateway audits in its log
 forwarding = APIRouter()
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
 Text = Annotated[str | None, Query(max_length=200)]
@@ -106,19 +106,39 @@ async def kpis_view(request: Request, rt: RuntimeDep, principal: CurrentPrincipa
     return await views.kpis(rt, request, principal)
 
 
-@router.get("/audit", tags=["audit"], summary="The audit log of personal-data reads (auditor only)")
-async def audit_log(
-    rt: RuntimeDep,
-    _: CurrentPrincipal,
+Door = Annotated[
+    Literal["all", "gateway", "direct"],
+    Query(description="`gateway`: reads through the gateway; `direct`: reads a service audited itself."),
+]
+
+
+def _criteria(
     subject: Text = None,
     path_contains: Text = None,
     since: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> audit.AuditSearch:
+    return audit.AuditSearch(subject, path_contains, since, limit, offset)
+
+
+Criteria = Annotated[audit.AuditSearch, Depends(_criteria)]
+
+
+@router.get(
+    "/audit", tags=["audit"], summary="The audit log of personal-data reads, every door (auditor only)"
+)
+async def audit_log(
+    request: Request, rt: RuntimeDep, _: CurrentPrincipal, criteria: Criteria, door: Door = "all"
 ) -> list[dict[str, Any]]:
-    return await audit.search(
-        rt.pool, subject=subject, path_contains=path_contains, since=since, limit=limit, offset=offset
-    )
+    return await audit.merged(rt, request, door, criteria)
+
+
+@router.get("/audit/direct", tags=["audit"], summary="Reads of personal data that reached a service directly")
+async def direct_audit_log(
+    request: Request, rt: RuntimeDep, _: CurrentPrincipal, criteria: Criteria
+) -> list[dict[str, Any]]:
+    return await audit.merged(rt, request, "direct", criteria)
 
 
 @forwarding.api_route(
@@ -133,6 +153,7 @@ async def forward(path: str, request: Request, principal: CurrentPrincipal, rt: 
     route = policy.authorise(principal, request.method, upstream_path)
     proxy.check_correlation(request)
     rid = proxy.request_id(request)
+    proof = rt.settings.audit_proof.sign(rid, request.method, upstream_path) if route.personal_data else None
     result = await proxy.call(
         rt.client,
         rt.settings.service_urls[route.service],
@@ -141,7 +162,7 @@ async def forward(path: str, request: Request, principal: CurrentPrincipal, rt: 
         upstream_path,
         params=list(request.query_params.multi_items()),
         body=await request.body(),
-        headers=proxy.forwarded_headers(request, rid),
+        headers=proxy.forwarded_headers(request, rid, proof),
     )
     if route.personal_data and result.status < 400:
         await audited(rt, request, principal, upstream_path, result.status, route.purpose, rid)

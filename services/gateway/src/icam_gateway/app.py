@@ -20,13 +20,16 @@ from icam_gateway.config import GatewaySettings
 from icam_gateway.runtime import Runtime
 from icam_kernel.guard import Limits, RequestGuard
 from icam_kernel.http import install_problem_handlers, problem
+from icam_kernel.observability import configure_logging
 from icam_kernel.openapi import document_problems
 
 DESCRIPTION = """The only HTTP entry point for ICAM coach UIs and dashboards.
 
 Authenticate with an OIDC bearer token (RS256; locally: `uv run icam token --role coach --region
 brussels --sub coach-17`). Every read of personal data is written to the audit log; send an
-`X-Purpose` header to say why. Errors are `application/problem+json` (RFC 9457).
+`X-Purpose` header to say why. A read that reaches a service directly is audited by that service;
+`GET /api/audit` lists both doors. Errors are `application/problem+json` (RFC 9457) and never
+repeat the values sent.
 """
 
 
@@ -35,6 +38,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging()
         pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=10)
         assert pool is not None
         await audit.migrate(pool)
@@ -120,8 +124,10 @@ def _add_error_handlers(app: FastAPI) -> None:
         return problem(403, "Forbidden", str(exc), kind="forbidden")
 
     @app.exception_handler(policy.NoSuchRoute)
-    async def no_route(_: Request, exc: policy.NoSuchRoute) -> Response:
-        return problem(404, "Not found", f"the gateway has no route {exc}", kind="not-found")
+    async def no_route(request: Request, _: policy.NoSuchRoute) -> Response:
+        # the path is not repeated: a client may have put anything in it
+        detail = f"the gateway has no {request.method} route at this path"
+        return problem(404, "Not found", detail, kind="not-found")
 
     @app.exception_handler(proxy.UpstreamError)
     async def upstream(_: Request, exc: proxy.UpstreamError) -> Response:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from icam_kernel.access_audit import AuditProof
+
 SERVICES = ("invitation", "case", "referral", "notification", "privacy")
 
 
@@ -27,3 +29,5 @@ class GatewaySettings:
     # the local issuer's JWKS file, served at /.well-known/jwks.json for other consumers
     jwks_file: str = field(default_factory=lambda: os.environ.get("ICAM_AUTH_JWKS", ""))
     issuer: str = field(default_factory=lambda: os.environ.get("ICAM_AUTH_ISSUER", "icam-local"))
+    # signs `X-Audit-Proof` on the reads of personal data it audits (ICAM_AUDIT_PROOF_SECRET)
+    audit_proof: AuditProof = field(default_factory=AuditProof.from_env)

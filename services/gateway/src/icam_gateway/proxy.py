@@ -1,7 +1,9 @@
 """Forwarding a call to the service that owns it, with timeouts and honest errors.
 
 A service that does not answer is a 503, one that answers too late a 504, one that fails with
-a 5xx a 502 — always as problem+json naming the service, never a bare stack trace. Headers are
+a 5xx a 502 — always as problem+json naming the service, never a bare stack trace or its text.
+A read of personal data the gateway audits carries `X-Audit-Proof` (ADR 0015); a client's own
+`X-Audit-Proof` is never passed on (only the headers below are). Headers are
 passed on as the bytes the client sent, so a French or Dutch `X-Purpose` arrives intact (UTF-8).
 """
 
@@ -16,6 +18,7 @@ import httpx
 from fastapi import Request
 from fastapi.responses import Response
 
+from icam_kernel.access_audit import PROOF_HEADER
 from icam_kernel.errors import DomainRuleViolation
 from icam_kernel.http import problem
 
@@ -146,10 +149,14 @@ async def call(
     return Upstream(response.status_code, response.content, kept)
 
 
-def forwarded_headers(request: Request, request_id: str) -> list[tuple[bytes, bytes]]:
-    """The client's headers a service needs, byte for byte, and the gateway's request id."""
+def forwarded_headers(
+    request: Request, request_id: str, audit_proof: str | None = None
+) -> list[tuple[bytes, bytes]]:
+    """The client's headers a service needs, byte for byte, and the gateway's request id; with
+    `audit_proof`, the proof that the gateway audits this read (the service then does not)."""
     kept = [(name, value) for name, value in request.headers.raw if name in FORWARDED_REQUEST_HEADERS]
-    return [*kept, (b"x-request-id", request_id.encode())]
+    proof = [(PROOF_HEADER.encode(), audit_proof.encode())] if audit_proof else []
+    return [*kept, (b"x-request-id", request_id.encode()), *proof]
 
 
 def to_response(upstream: Upstream, request_id: str) -> Response:

@@ -20,8 +20,16 @@ Section = tuple[str, str, list[tuple[str, str]]]
 
 
 async def _section(
-    rt: Runtime, request: Request, rid: str, service: str, path: str, params: list[tuple[str, str]]
+    rt: Runtime,
+    request: Request,
+    rid: str,
+    service: str,
+    path: str,
+    params: list[tuple[str, str]],
+    audited: bool = True,
 ) -> tuple[str, Any]:
+    """One service's part of a view; `audited`: the view audits it (personal data), and says so."""
+    proof = rt.settings.audit_proof.sign(rid, "GET", path) if audited else None
     try:
         upstream = await proxy.call(
             rt.client,
@@ -30,7 +38,7 @@ async def _section(
             "GET",
             path,
             params=params,
-            headers=proxy.forwarded_headers(request, rid),
+            headers=proxy.forwarded_headers(request, rid, proof),
         )
     except proxy.UpstreamError as exc:
         return "unavailable", {"service": service, "status": exc.response.status_code}
@@ -39,8 +47,10 @@ async def _section(
     return "ok", upstream.json()
 
 
-async def _sections(rt: Runtime, request: Request, rid: str, parts: dict[str, Section]) -> dict[str, Any]:
-    results = await asyncio.gather(*(_section(rt, request, rid, *part) for part in parts.values()))
+async def _sections(
+    rt: Runtime, request: Request, rid: str, parts: dict[str, Section], audited: bool = True
+) -> dict[str, Any]:
+    results = await asyncio.gather(*(_section(rt, request, rid, *part, audited) for part in parts.values()))
     view: dict[str, Any] = {"unavailable": []}
     for name, (state, body) in zip(parts, results, strict=True):
         view[name] = body if state == "ok" else None
@@ -75,7 +85,7 @@ async def single(
         "GET",
         path,
         params=params,
-        headers=proxy.forwarded_headers(request, rid),
+        headers=proxy.forwarded_headers(request, rid, rt.settings.audit_proof.sign(rid, "GET", path)),
     )
     if upstream.status < 400:
         await _audit(rt, request, principal, path, purpose, rid)
@@ -116,4 +126,5 @@ async def kpis(rt: Runtime, request: Request, principal: Principal) -> JSONRespo
         "referral_pipeline": ("referral", "/stats/pipeline", params),
         "notification_delivery": ("notification", "/stats/delivery", params),
     }
-    return JSONResponse(await _sections(rt, request, rid, parts), headers={"x-request-id": rid})
+    view = await _sections(rt, request, rid, parts, audited=False)
+    return JSONResponse(view, headers={"x-request-id": rid})

@@ -18,7 +18,9 @@ from icam_privacy import keys
 from icam_privacy.config import PrivacySettings
 from icam_privacy.kek import KeyEncryptionKey
 
-router = PolicyRouter("privacy", tags=["keys"])
+# key custody audits every request itself, granted or refused, in `key_access` (`GET /keys/access`):
+# not a second time in the kernel's `access_audit`
+router = PolicyRouter("privacy", audit_reads=False, tags=["keys"])
 SUBJECT = r"^(person:[A-Za-z0-9][A-Za-z0-9._/-]{0,49}|household:[0-9a-f-]{36})$"
 
 
