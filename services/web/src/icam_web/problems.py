@@ -74,14 +74,15 @@ def view_of(
     fields: dict[str, str] = {}
     loose: list[str] = []
     named = [(e.get("field", ""), str(e.get("message", ""))) for e in problem.get("errors") or []]
+    errors = len(named)
     if problem.get("field"):
         named.append((str(problem["field"]), str(problem.get("detail", ""))))
-    for path, message in named:
+    for index, (path, message) in enumerate(named):
         target = field_of(path, form_fields, aliases) if path else None
         sentence = _sentence(message, gettext)
         if target and target not in fields:
             fields[target] = sentence
-        else:
+        elif not (target and index >= errors):  # the summary of errors already placed says no more
             loose.append(f"{path}: {sentence}" if path else sentence)
     summary = " ".join(loose) or (
         "" if fields else _sentence(str(problem.get("detail") or problem.get("title") or ""), gettext)
