@@ -21,6 +21,7 @@ DOMAINS = (
     "icam_case.documents",
     "icam_invitation.domain.errors",
     "icam_referral.domain.errors",
+    "icam_privacy.domain.errors",
     "icam_gateway.proxy",
 )
 

@@ -104,6 +104,17 @@ class Event(Contract):
         examples=["5b0c3f0e-8a51-4c1f-9a59-3f0f0c3b2a10"],
     )
 
+    sealed: dict[str, str] | None = Field(
+        default=None,
+        description=(
+            "In the store and on the topics: this event's free texts that may describe someone "
+            "(the fields marked ``x-personal-data: household``), each sealed under the household's "
+            "data key (``sealed:v1:<key id>:<nonce>:<ciphertext>``), by field name. The fields "
+            "themselves then hold ``[sealed]`` (required texts) or nothing; absent once opened."
+        ),
+        examples=[None],
+    )
+
     def key(self) -> str:
         """The Kafka key: the aggregate id of this event, as a string."""
         return str(getattr(self, self.key_field))

@@ -194,3 +194,20 @@ class RecipientKind(StrEnum):
     PERSON = "person"
     RETURN_PARTNER = "return_partner"
     COACH = "coach"
+
+
+class ErasureBasis(StrEnum):
+    """Why personal data is erased (GDPR art. 17(1), and the platform's retention)."""
+
+    PURPOSE_ENDED = "purpose_ended"
+    """17(1)(a): no longer necessary for the purposes it was collected for."""
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    """17(1)(b)."""
+    OBJECTION = "objection"
+    """17(1)(c): the person objected and no overriding legitimate ground remains."""
+    UNLAWFUL_PROCESSING = "unlawful_processing"
+    """17(1)(d)."""
+    LEGAL_OBLIGATION = "legal_obligation"
+    """17(1)(e): a court order or a law requires it."""
+    RETENTION_ELAPSED = "retention_elapsed"
+    """The retention period after closure (or after an unanswered invitation) has passed."""

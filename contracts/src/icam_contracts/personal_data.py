@@ -1,13 +1,17 @@
-"""Personal data, grouped per person so that it can be encrypted and erased per person.
+"""Personal data, grouped per person so that it is encrypted and erased per person.
 
 Everything that identifies or describes a natural person (names, birth date, nationality,
-address, e-mail, phone, minority, vulnerabilities) lives in one ``PersonalData`` object per
-person. Only ``person_id`` (the Immigration Office dossier reference) stays outside the sensitive
-part: it is the key under which a later version can encrypt the rest (crypto-shredding), so that
-erasing one key erases the person from every event without rewriting the log.
+address, e-mail, phone, vulnerabilities) lives in one ``PersonalData`` object per person. Only
+``person_id`` (the Immigration Office dossier reference) and ``is_minor`` stay outside the sealed
+part: the reference is the key under which the rest is encrypted (crypto-shredding), so that
+destroying one key erases the person from every event without rewriting the log.
 
-Events never carry these fields elsewhere; reporting needs only counts (``adults``, ``minors``),
-which events carry in clear.
+In the store and on the topics a ``PersonalData`` object carries its other fields in ``sealed``
+(AES-256-GCM under the person's data key), and every free text that may describe someone — the
+fields whose schema says ``x-personal-data: household`` — is a sealed string under the
+household's key. Subscribers with a key grant open both (see the subscriber guide); the others
+read every other field as usual. Reporting needs only counts (``adults``, ``minors``), which
+events carry in clear.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Final
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from icam_contracts.base import Contract
 from icam_contracts.enums import Language, VulnerabilityCategory
@@ -44,6 +48,14 @@ PERSONAL_DATA_EXAMPLE: Final[dict[str, Any]] = {
     "contact": CONTACT_EXAMPLE,
     "vulnerabilities": [],
 }
+SEALED_PREFIX: Final = "sealed:v1:"
+"""How a sealed value starts: ``sealed:v1:<key id>:<nonce>:<ciphertext>`` (base64url, no padding)."""
+
+PERSONAL_TEXT: Final[dict[str, Any]] = {"x-personal-data": "household"}
+"""Schema mark of a free text that may describe someone: sealed under the household's data key."""
+
+PERSONAL_DATA_MARK: Final[dict[str, Any]] = {"x-personal-data": "person"}
+
 CHILD_PERSONAL_DATA_EXAMPLE: Final[dict[str, Any]] = {
     "person_id": "8123457",
     "given_name": "Yasmine",
@@ -88,9 +100,12 @@ class ContactDetails(Contract):
 class PersonalData(Contract):
     """Everything personal about one person, keyed by their dossier reference.
 
-    ``person_id`` stays in clear; the other fields are the part a later version may encrypt per
-    person. Vulnerabilities are special-category data (GDPR art. 9): need-to-know only.
+    ``person_id`` and ``is_minor`` stay in clear; the other fields travel sealed under the
+    person's data key (``sealed``) and are empty once the person is erased. Vulnerabilities are
+    special-category data (GDPR art. 9): need-to-know only.
     """
+
+    model_config = ConfigDict(json_schema_extra=PERSONAL_DATA_MARK)
 
     person_id: str = Field(
         min_length=1,
@@ -126,4 +141,13 @@ class PersonalData(Contract):
         default=(),
         description="Vulnerability categories needing special attention (categories only).",
         examples=[["pregnancy"]],
+    )
+    sealed: str | None = Field(
+        default=None,
+        pattern=r"^sealed:v1:",
+        description=(
+            "In the store and on the topics: the other personal fields, AES-256-GCM under the "
+            "person's data key (``sealed:v1:<key id>:<nonce>:<ciphertext>``); absent once opened."
+        ),
+        examples=[None],
     )

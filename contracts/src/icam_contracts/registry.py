@@ -58,6 +58,13 @@ EVENT_CLASSES: Final[tuple[type[Event], ...]] = (
     ev.VoluntaryReturnCompleted,
     ev.NotificationSent,
     ev.NotificationFailed,
+    ev.PersonalDataErased,
+    ev.InvitationDataPurged,
+    ev.CaseDataPurged,
+    ev.ReferralDataPurged,
+    ev.NotificationDataPurged,
+    ev.RetentionHoldPlaced,
+    ev.RetentionHoldReleased,
 )
 
 

@@ -28,6 +28,7 @@ INVITATION_EVENTS: Final = "icam.invitation.events"
 CASE_EVENTS: Final = "icam.case.events"
 REFERRAL_EVENTS: Final = "icam.referral.events"
 NOTIFICATION_EVENTS: Final = "icam.notification.events"
+PRIVACY_EVENTS: Final = "icam.privacy.events"
 
 DEFAULT_PARTITIONS: Final = 6
 DEFAULT_REPLICATION_FACTOR: Final = 3
@@ -81,13 +82,13 @@ TOPICS: Final[tuple[Topic, ...]] = (
     Topic(
         name=INVITATION_EVENTS,
         publisher="invitation",
-        subscribers=("case", "notification"),
+        subscribers=("case", "notification", "privacy"),
         description=("Invitations to an ICAM interview, requests for an appointment and walk-in visits."),
     ),
     Topic(
         name=CASE_EVENTS,
         publisher="case",
-        subscribers=("invitation", "referral", "notification"),
+        subscribers=("invitation", "referral", "notification", "privacy"),
         description=(
             "The ICAM trajectory of a person or household: opening, coaching, interviews, "
             "outcomes, suspensions and closure."
@@ -96,19 +97,28 @@ TOPICS: Final[tuple[Topic, ...]] = (
     Topic(
         name=REFERRAL_EVENTS,
         publisher="referral",
-        subscribers=("case", "notification"),
+        subscribers=("case", "notification", "privacy"),
         description="Referrals to a return partner and what became of them.",
     ),
     Topic(
         name=NOTIFICATION_EVENTS,
         publisher="notification",
-        subscribers=("case",),
+        subscribers=("case", "privacy"),
         description="Messages sent to persons and partners, in which language, on which channel.",
+    ),
+    Topic(
+        name=PRIVACY_EVENTS,
+        publisher="privacy",
+        subscribers=("invitation", "case", "referral", "notification"),
+        description=(
+            "Erasures of personal data (the person's keys are destroyed: purge what you keep in "
+            "clear) and retention holds. No personal data: references only."
+        ),
     ),
 )
 
 TOPICS_BY_NAME: Final[dict[str, Topic]] = {topic.name: topic for topic in TOPICS}
-SERVICES: Final[tuple[str, ...]] = ("invitation", "case", "referral", "notification")
+SERVICES: Final[tuple[str, ...]] = ("invitation", "case", "referral", "notification", "privacy")
 
 
 def topic(name: str) -> Topic:

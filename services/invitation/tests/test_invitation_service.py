@@ -19,6 +19,7 @@ from icam_contracts import Actor, EventEnvelope
 from icam_contracts.events.case import Attendee, InterviewHeld
 from icam_invitation.domain.calendar import BRUSSELS, WorkingHours
 from icam_invitation.testing_service import Tokens, fixed_clock, running, settings_for
+from icam_kernel import sealing
 from icam_kernel.testing import read_topic
 
 JOURNEY = "0b0d2a8e-41c4-4c3b-9c55-1f2e3d4c5b6a"
@@ -407,7 +408,11 @@ async def test_a_postal_code_is_trimmed_and_a_phone_kept_in_e164(env: dict[str, 
         messages = await read_topic(env["kafka"], env["topic"], 1)
 
     assert sent.status_code == 201, sent.text
-    contact = messages[0]["value"]["data"]["members"][0]["contact"]
+    published = messages[0]["value"]["data"]
+    assert "+32470123456" not in json.dumps(published)  # sealed on the topic
+    vault = sealing.installed()
+    assert vault is not None
+    contact = (await vault.open(published))["members"][0]["contact"]
     assert contact["postal_address"]["postal_code"] == "1000"
     assert (contact["phone"], contact["email"]) == ("+32470123456", "A@example.org")
 

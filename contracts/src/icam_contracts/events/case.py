@@ -22,7 +22,7 @@ from icam_contracts.enums import (
     MemberRole,
 )
 from icam_contracts.events import _examples as ex
-from icam_contracts.personal_data import PersonalData
+from icam_contracts.personal_data import PERSONAL_TEXT, PersonalData
 from icam_contracts.topics import CASE_EVENTS
 
 CaseId = Annotated[UUID, Field(description="The case (ICAM trajectory).", examples=[ex.CASE_ID])]
@@ -119,7 +119,10 @@ class CaseTransferred(CaseEvent):
     from_office: OfficeCode
     to_office: OfficeCode = Field(examples=["antwerp"])
     reason: str | None = Field(
-        default=None, description="Why, in a few non-personal words.", examples=["moved house"]
+        json_schema_extra=PERSONAL_TEXT,
+        default=None,
+        description="Why, in a few non-personal words.",
+        examples=["moved house"],
     )
 
 
@@ -178,11 +181,13 @@ class InterviewHeld(_Interview):
         examples=[1],
     )
     topics: tuple[str, ...] = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=(),
         description="Topics discussed, in a few non-personal words each.",
         examples=[["legal situation", "family composition"]],
     )
     notes: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         max_length=4000,
         description="The coach's notes (personal data: need-to-know, never in statistics).",
@@ -201,6 +206,7 @@ class DossierElementRequested(CaseEvent):
     person_id: PersonId
     element: DossierElementKind = Field(description="Kind of element.", examples=["travel_document"])
     description: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         description="What exactly is asked for, in non-personal words.",
         examples=["copy of passport, all pages"],
@@ -237,6 +243,7 @@ class VulnerabilityFlagged(CaseEvent):
         examples=[{"person_id": ex.PERSON_ID, "vulnerabilities": ["pregnancy"]}],
     )
     details: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         max_length=2000,
         description=(
@@ -300,7 +307,10 @@ class ContactProblemFlagged(CaseEvent):
     notification_id: UUID = Field(description="The failed notification.", examples=[ex.NOTIFICATION_ID])
     channel: Channel = Field(description="Channel that failed.", examples=["email"])
     error: str = Field(
-        min_length=1, description="What went wrong, without personal data.", examples=["mailbox unavailable"]
+        json_schema_extra=PERSONAL_TEXT,
+        min_length=1,
+        description="What went wrong, without personal data.",
+        examples=["mailbox unavailable"],
     )
 
 
@@ -320,6 +330,7 @@ class ReferralProgressNoted(CaseEvent):
     status: ReferralStatus = Field(description="Where the referral stands.", examples=["acknowledged"])
     partner: PartnerCode | None = Field(default=None, description="The return partner.", examples=["fedasil"])
     reason: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         description="Why (rejection, withdrawal, no referral), in non-personal words.",
         examples=["no_consent"],
@@ -335,7 +346,10 @@ class OutcomeReopened(CaseEvent):
     case_id: CaseId
     decision_id: UUID = Field(description="The decision that no longer holds.", examples=[ex.DECISION_ID])
     reason: str = Field(
-        min_length=1, description="Why, in non-personal words.", examples=["person_changed_mind"]
+        json_schema_extra=PERSONAL_TEXT,
+        min_length=1,
+        description="Why, in non-personal words.",
+        examples=["person_changed_mind"],
     )
 
 
@@ -415,5 +429,9 @@ class DocumentRemoved(CaseEvent):
     case_id: CaseId
     document_id: UUID = Field(description="The document.", examples=["a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"])
     reason: str = Field(
-        min_length=1, max_length=200, description="Why, in non-personal words.", examples=["wrong file"]
+        json_schema_extra=PERSONAL_TEXT,
+        min_length=1,
+        max_length=200,
+        description="Why, in non-personal words.",
+        examples=["wrong file"],
     )

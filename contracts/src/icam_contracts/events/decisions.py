@@ -12,6 +12,7 @@ from icam_contracts.base import Contract, PartnerCode, SubjectId
 from icam_contracts.enums import ActorRole, ClosureReason, Language, Outcome, SuspensionReason
 from icam_contracts.events import _examples as ex
 from icam_contracts.events.case import CaseEvent, CaseId
+from icam_contracts.personal_data import PERSONAL_TEXT
 
 _OTHER_NEEDS_TEXT: Final[dict[str, Any]] = {
     "if": {"properties": {"reason": {"const": "other"}}, "required": ["reason"]},
@@ -73,17 +74,20 @@ class _OutcomeContent(CaseEvent):
         examples=[ex.PREVIOUS_DECISION_ID],
     )
     revision_reason: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         description="Why the earlier decision was revised; required with revises_decision_id.",
         examples=["new element in the file: proof of a pending procedure"],
     )
     rationale: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         max_length=4000,
         description="Why the coach reached this outcome, from the file review.",
         examples=["no pending procedure; no ground for a stay application found in the file"],
     )
     communicated: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         max_length=4000,
         description="What was told to the person (options, procedure, consequences).",
@@ -164,6 +168,7 @@ class OutcomeProposalRejected(CaseEvent):
     case_id: CaseId
     decision_id: UUID = Field(description="The decision proposed.", examples=[ex.DECISION_ID])
     reason: str = Field(
+        json_schema_extra=PERSONAL_TEXT,
         min_length=1,
         max_length=2000,
         description="Why, in non-personal words.",
@@ -197,6 +202,7 @@ class TrajectoryResumed(CaseEvent):
     case_id: CaseId
     provenance: Provenance
     note: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         description="Why, in a few non-personal words.",
         examples=["stay procedure rejected"],
@@ -212,6 +218,7 @@ class TrajectoryClosed(CaseEvent):
     case_id: CaseId
     reason: ClosureReason = Field(description="Why it closed.", examples=["return_refused"])
     reason_text: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         description="Explanation; required when reason is other.",
         examples=["consequences (forced return, possible detention) explained in French"],

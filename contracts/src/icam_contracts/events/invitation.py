@@ -17,7 +17,7 @@ from icam_contracts.enums import (
     Language,
 )
 from icam_contracts.events import _examples as ex
-from icam_contracts.personal_data import PersonalData
+from icam_contracts.personal_data import PERSONAL_TEXT, PersonalData
 from icam_contracts.topics import INVITATION_EVENTS
 
 InvitationId = Annotated[UUID, Field(description="The invitation.", examples=[ex.INVITATION_ID])]
@@ -116,7 +116,10 @@ class InvitationRescheduled(_InvitationEvent):
         description="Whether the person asked for the change (rather than ICAM).", examples=[True]
     )
     reason: str | None = Field(
-        default=None, description="Why, in a few non-personal words.", examples=["school holiday"]
+        json_schema_extra=PERSONAL_TEXT,
+        default=None,
+        description="Why, in a few non-personal words.",
+        examples=["school holiday"],
     )
 
 
@@ -128,6 +131,7 @@ class InvitationCancelled(_InvitationEvent):
 
     invitation_id: InvitationId
     reason: str = Field(
+        json_schema_extra=PERSONAL_TEXT,
         min_length=1,
         description="Why, in a few non-personal words.",
         examples=["household already coached in another region"],
@@ -206,6 +210,7 @@ class AppointmentRequested(Event):
     )
     members: Members
     subject: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         description="What the person asks about, in a few non-personal words.",
         examples=["wants to talk about voluntary return"],
@@ -230,6 +235,7 @@ class AppointmentRequestClosed(Event):
         examples=[ex.INVITATION_ID],
     )
     reason: str | None = Field(
+        json_schema_extra=PERSONAL_TEXT,
         default=None,
         description="Why it was closed this way, in a few non-personal words.",
         examples=["information given by phone"],

@@ -10,6 +10,7 @@ from pydantic import Field
 from icam_contracts.base import CODE_PATTERN, Event
 from icam_contracts.enums import Channel, Language, RecipientKind
 from icam_contracts.events import _examples as ex
+from icam_contracts.personal_data import PERSONAL_TEXT
 from icam_contracts.topics import NOTIFICATION_EVENTS
 
 NotificationId = Annotated[UUID, Field(description="The notification.", examples=[ex.NOTIFICATION_ID])]
@@ -80,6 +81,7 @@ class NotificationFailed(NotificationEvent):
     event_version: ClassVar[int] = 1
 
     error: str = Field(
+        json_schema_extra=PERSONAL_TEXT,
         min_length=1,
         description="What went wrong, without personal data.",
         examples=["mailbox unavailable (SMTP 550)"],

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, Field
 from icam_contracts.base import Event, PartnerCode, RegionCode
 from icam_contracts.enums import Language, ReferralNotMadeReason, ReferralWithdrawalReason
 from icam_contracts.events import _examples as ex
-from icam_contracts.personal_data import PersonalData
+from icam_contracts.personal_data import PERSONAL_TEXT, PersonalData
 from icam_contracts.topics import REFERRAL_EVENTS
 
 ReferralId = Annotated[UUID, Field(description="The referral.", examples=[ex.REFERRAL_ID])]
@@ -97,7 +97,10 @@ class ReferralAcknowledged(ReferralEvent):
     case_id: CaseOfReferral
     partner: Partner
     partner_reference: str | None = Field(
-        default=None, description="The partner's own file reference.", examples=["FED-2026-00123"]
+        json_schema_extra=PERSONAL_TEXT,
+        default=None,
+        description="The partner's own file reference.",
+        examples=["FED-2026-00123"],
     )
 
 
@@ -111,6 +114,7 @@ class ReferralRejected(ReferralEvent):
     case_id: CaseOfReferral
     partner: Partner
     reason: str = Field(
+        json_schema_extra=PERSONAL_TEXT,
         min_length=1,
         description="Why, in non-personal words.",
         examples=["destination country outside the programme"],
@@ -128,7 +132,10 @@ class ReferralWithdrawn(ReferralEvent):
     partner: Partner
     reason: ReferralWithdrawalReason = Field(description="Why.", examples=["person_changed_mind"])
     reason_text: str | None = Field(
-        default=None, description="Explanation, in non-personal words.", examples=["wants to wait"]
+        json_schema_extra=PERSONAL_TEXT,
+        default=None,
+        description="Explanation, in non-personal words.",
+        examples=["wants to wait"],
     )
 
 

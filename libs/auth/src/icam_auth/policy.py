@@ -23,6 +23,8 @@ LEADS = frozenset({Role.TEAM_LEAD})
 STATISTICS = frozenset({Role.OPS_VIEWER, Role.TEAM_LEAD, Role.ADMIN})
 PARTNERS = frozenset({Role.RETURN_PARTNER})
 AUDITORS = frozenset({Role.AUDITOR})
+DPO = frozenset({Role.DATA_PROTECTION_OFFICER})
+KEY_HOLDERS = frozenset({Role.SERVICE, Role.SUBSCRIBER})
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Route:
     personal_data: bool
     purpose: str
     tags: tuple[str, ...] = field(default=())
+    internal: bool = False  # called between services only: the gateway does not forward it
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -48,8 +51,17 @@ class Route:
         return principal.role in self.roles
 
 
-def _r(method: str, path: str, service: str, roles: frozenset[Role], personal: bool, purpose: str) -> Route:
-    return Route(method, path, service, roles, personal, purpose)
+def _r(
+    method: str,
+    path: str,
+    service: str,
+    roles: frozenset[Role],
+    personal: bool,
+    purpose: str,
+    *,
+    internal: bool = False,
+) -> Route:
+    return Route(method, path, service, roles, personal, purpose, internal=internal)
 
 
 ROUTES: tuple[Route, ...] = (
@@ -157,6 +169,32 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/notifications/{notification_id}", "notification", READERS, True, "read a notification"),
     _r("GET", "/notifications/{notification_id}/pdf", "notification", READERS, True, "read a letter"),
     _r("GET", "/stats/delivery", "notification", STATISTICS, False, "read delivery statistics"),
+    # privacy service: key custody, erasure, retention holds, subject access
+    _r(
+        "POST",
+        "/keys/issue",
+        "privacy",
+        frozenset({Role.SERVICE}),
+        False,
+        "obtain keys to seal with",
+        internal=True,
+    ),
+    _r("POST", "/keys/release", "privacy", KEY_HOLDERS, True, "obtain data keys to open with"),
+    _r("GET", "/keys/access", "privacy", AUDITORS | DPO, False, "read who obtained which keys"),
+    _r("POST", "/erasures", "privacy", DPO, False, "order the erasure of a person"),
+    _r("GET", "/erasures", "privacy", DPO | AUDITORS, False, "read erasure receipts"),
+    _r("GET", "/erasures/{erasure_id}", "privacy", DPO | AUDITORS, False, "read an erasure receipt"),
+    _r("POST", "/holds", "privacy", DPO, False, "place a retention hold"),
+    _r("POST", "/holds/{hold_id}/release", "privacy", DPO, False, "release a retention hold"),
+    _r("GET", "/holds", "privacy", DPO, False, "read retention holds"),
+    _r("GET", "/retention", "privacy", DPO, False, "read what retention will erase when"),
+    _r("GET", "/subjects/{person_id}", "privacy", DPO, True, "export what is held about a person"),
+    _r("GET", "/subject-data/{person_id}", "invitation", DPO, True, "export a person's data", internal=True),
+    _r("GET", "/subject-data/{person_id}", "case", DPO, True, "export a person's data", internal=True),
+    _r("GET", "/subject-data/{person_id}", "referral", DPO, True, "export a person's data", internal=True),
+    _r(
+        "GET", "/subject-data/{person_id}", "notification", DPO, True, "export a person's data", internal=True
+    ),
     # the gateway's own routes (under /api)
     _r("GET", "/views/caseload", "gateway", READERS, True, "coach caseload review"),
     _r("GET", "/views/cases/{case_id}", "gateway", READERS, True, "case file review"),
@@ -175,9 +213,10 @@ class NotAllowed(PermissionError):
 
 
 def route_for(method: str, path: str) -> Route:
-    """The operation a concrete `method path` is (the gateway's forwarding)."""
+    """The operation a concrete `method path` is (the gateway's forwarding; internal rows are
+    called between services only)."""
     for route in ROUTES:
-        if route.matches(method, path):
+        if not route.internal and route.matches(method, path):
             return route
     raise NoSuchRoute(f"{method} {path}")
 

@@ -16,7 +16,10 @@ class Role(StrEnum):
     OPS_VIEWER = "ops_viewer"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    DATA_PROTECTION_OFFICER = "data_protection_officer"
     SYSTEM = "system"
+    SERVICE = "service"  # a platform service (workload identity): key custody only
+    SUBSCRIBER = "subscriber"  # an external system reading the topics: key custody, if granted
 
 
 # Roles that may see personal data at all (always within their region or organisation).

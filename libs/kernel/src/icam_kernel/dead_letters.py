@@ -91,7 +91,7 @@ async def replay_in_process(pool: asyncpg.Pool, dead_letter_id: int, consumer: I
     async with pool.acquire() as conn, conn.transaction():
         item = await _take_for_replay(conn, dead_letter_id)
     try:
-        return await consumer.handle_once(consumer.parse(item["value"].encode()))
+        return await consumer.handle_once(await consumer.parse(item["value"].encode()))
     except BaseException:
         async with pool.acquire() as conn:
             await conn.execute("update dead_letters set replayed_at = null where id = $1", dead_letter_id)

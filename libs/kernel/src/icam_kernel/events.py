@@ -102,6 +102,7 @@ class RecordedEvent:
     actor: Actor
     correlation_id: str
     causation_id: str | None
+    as_stored: tuple[int, dict[str, Any]] | None = None
 
     def to_envelope(self) -> dict[str, Any]:
         """The JSON object published on Kafka (DESIGN §3)."""
@@ -135,6 +136,16 @@ class RecordedEvent:
 
     def with_payload(self, event_version: int, data: dict[str, Any]) -> RecordedEvent:
         return replace(self, event_version=event_version, data=data)
+
+    def opened(self, data: dict[str, Any]) -> RecordedEvent:
+        """This event with its personal data opened; `as_stored` keeps the sealed payload, for a
+        reader that keeps a copy (it keeps the sealed one, never the opened)."""
+        return replace(self, data=data, as_stored=(self.event_version, self.data))
+
+    @property
+    def stored_payload(self) -> tuple[int, dict[str, Any]]:
+        """The version and payload as stored or published (sealed where personal)."""
+        return self.as_stored or (self.event_version, self.data)
 
     @classmethod
     def from_envelope(cls, envelope: dict[str, Any], global_position: int = 0) -> RecordedEvent:

@@ -28,9 +28,11 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from icam_kernel import sealing
 from icam_kernel.db import Connection
 from icam_kernel.events import RecordedEvent
 from icam_kernel.observability import CONSUMER_LAG, DEAD_LETTERS, HANDLER_SECONDS, bound_context
+from icam_kernel.sealing import Vault
 from icam_kernel.upcasting import Upcaster
 
 log = structlog.get_logger(__name__)
@@ -93,16 +95,23 @@ class IdempotentConsumer:
         retry: RetryPolicy | None = None,
         upcaster: Upcaster | None = None,
         event_types: Collection[str] | None = None,
+        vault: Vault | None = None,
     ) -> None:
         self.pool, self.name, self.handler = pool, consumer_name, handler
+        self.vault = vault
         self.publish_dead_letter = dead_letters
         self.retry = retry or RetryPolicy()
         self.upcaster = upcaster
         # the types the handler acts on (None: all); others are passed over without a transaction
         self.event_types = frozenset(event_types) if event_types is not None else None
 
-    def parse(self, value: bytes) -> RecordedEvent:
+    async def parse(self, value: bytes) -> RecordedEvent:
+        """The event of a record: personal data opened (the process's vault), then upcast. A seal
+        that does not open is poison (dead letter); an unreachable key custodian is not (retry)."""
         event = RecordedEvent.from_envelope(json.loads(value))
+        vault = self.vault or sealing.installed()
+        if vault is not None:
+            (event,) = await vault.open_events([event])
         if self.upcaster is None:
             return event
         return event.with_payload(*self.upcaster.upcast(event.event_type, event.event_version, event.data))
@@ -126,7 +135,7 @@ class IdempotentConsumer:
         if not self.interested_in(delivery):
             return Outcome.NOT_OF_INTEREST
         try:
-            event = self.parse(delivery.value)
+            event = await self.parse(delivery.value)
         except (ValueError, KeyError, TypeError) as malformed:
             return await self._dead_letter(delivery, None, malformed, attempts=1)
         with bound_context(

@@ -32,17 +32,24 @@ from faststream.kafka import KafkaBroker
 
 from icam_auth import AuthSettings, TokenVerifier
 from icam_auth.fastapi import install_verifier
-from icam_kernel import idempotency
+from icam_contracts.events import PersonalDataErased
+from icam_contracts.events.privacy import _DataPurged
+from icam_contracts.topics import PRIVACY_EVENTS
+from icam_kernel import idempotency, sealing
 from icam_kernel.application import Application, Clock
+from icam_kernel.erasure import KERNEL_PURGES, Purge, erasure_row
 from icam_kernel.events import Actor
 from icam_kernel.guard import Limits, RequestGuard
 from icam_kernel.http import health_router, install_problem_handlers
 from icam_kernel.inbox import Handler, IdempotentConsumer, RetryPolicy
+from icam_kernel.keyring import CachedKeyring, HttpKeyring
 from icam_kernel.migrations import apply_migrations
 from icam_kernel.observability import configure_logging
 from icam_kernel.openapi import document_problems
 from icam_kernel.outbox import OutboxRelay
 from icam_kernel.projections import ASYNC, INLINE, Projection, ProjectionRunner, register_projection
+from icam_kernel.reactions import HandlerTable
+from icam_kernel.sealing import Vault
 from icam_kernel.store import EventStore
 from icam_kernel.timers import TimerHandler, TimerWorker
 
@@ -60,6 +67,10 @@ class ServiceSettings:
     kafka_bootstrap: str
     pool_size: int = 10
     idempotency_window: timedelta = timedelta(hours=24)
+    keyring_url: str = ""  # the privacy service (key custodian); empty: personal data in clear
+    service_token: str = ""  # this service's workload token for the key custodian
+    key_cache_seconds: float = 60.0
+    privacy_topic: str = PRIVACY_EVENTS
 
     @classmethod
     def from_env(cls, default_name: str = "icam") -> ServiceSettings:
@@ -69,7 +80,26 @@ class ServiceSettings:
             kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
             pool_size=int(os.environ.get("ICAM_DB_POOL_SIZE", "10")),
             idempotency_window=timedelta(hours=float(os.environ.get("ICAM_IDEMPOTENCY_HOURS", "24"))),
+            keyring_url=os.environ.get("ICAM_KEYRING_URL", ""),
+            service_token=_service_token(),
+            key_cache_seconds=float(os.environ.get("ICAM_KEY_CACHE_SECONDS", "60")),
+            privacy_topic=os.environ.get("ICAM_PRIVACY_TOPIC")
+            or os.environ.get("ICAM_TOPIC_PREFIX", "") + PRIVACY_EVENTS,
         )
+
+
+def _service_token() -> str:
+    """`ICAM_SERVICE_TOKEN`, or the file `ICAM_SERVICE_TOKEN_FILE` names (a projected token)."""
+    path = os.environ.get("ICAM_SERVICE_TOKEN_FILE")
+    return Path(path).read_text().strip() if path else os.environ.get("ICAM_SERVICE_TOKEN", "")
+
+
+def vault_of(settings: ServiceSettings) -> Vault | None:
+    """The vault that seals with the privacy service's keys, if the service is given one."""
+    if not settings.keyring_url:
+        return None
+    remote = HttpKeyring(settings.keyring_url, settings.service_token)
+    return Vault(CachedKeyring(remote, ttl=settings.key_cache_seconds))
 
 
 @dataclass
@@ -85,6 +115,7 @@ class ServiceRuntime:
     timers: dict[str, TimerHandler] = field(default_factory=dict)
     timer_retry_delay: timedelta = timedelta(seconds=30)
     clock: Clock | None = None
+    seals_personal_data: bool = True  # False for the key custodian itself (it keeps no personal data)
     broker: KafkaBroker = field(init=False)
     application: Application = field(init=False)
     pool: asyncpg.Pool | None = field(init=False, default=None)
@@ -138,6 +169,26 @@ class ServiceRuntime:
         consumer.subscribe(self.broker, topic, **options)
         self._consumers.append(consumer)
 
+    def forget_erased(
+        self,
+        report: type[_DataPurged],
+        *purges: Purge,
+        forget: Callable[[PersonalDataErased], None] | None = None,
+    ) -> None:
+        """Follow the privacy topic: on `PersonalDataErased` drop the keys from the cache, run
+        `forget` (the service's own caches), purge every store (with the kernel's) and report."""
+
+        def forget_all(erased: PersonalDataErased) -> None:
+            vault = self.store.vault
+            if vault is not None and isinstance(vault.keyring, CachedKeyring):
+                vault.keyring.forget(erased.key_ids)
+            if forget is not None:
+                forget(erased)
+
+        row = erasure_row(self.name, report, (*purges, *KERNEL_PURGES), forget_all)
+        table = HandlerTable(self.application, row)
+        self.consume(self.settings.privacy_topic, f"{self.name}-from-privacy", table)
+
     def background(self, name: str, work: BackgroundWork) -> None:
         """Run `work()` as a task of its own once the service started (pool open, migrations
         applied, broker connected); it is cancelled on shutdown. A task that ends with an error is
@@ -148,6 +199,10 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         configure_logging()
+        if (vault := vault_of(self.settings)) is not None:
+            sealing.install(vault)
+        elif self.store.vault is None and self.seals_personal_data:
+            log.warning("personal_data_in_clear", service=self.name, reason="ICAM_KEYRING_URL is not set")
         self.pool = await asyncpg.create_pool(
             self.settings.database_url, min_size=2, max_size=self.settings.pool_size
         )

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
+from icam_kernel import sealing
 from icam_kernel.db import Connection
 from icam_kernel.events import NewEvent, RecordedEvent
 from icam_kernel.observability import APPEND_SECONDS
+from icam_kernel.sealing import Vault
 from icam_kernel.upcasting import Upcaster
 
 if TYPE_CHECKING:
@@ -93,12 +95,34 @@ class EventStore:
     """Streams of events in one service database, published to `topic` through the outbox."""
 
     def __init__(
-        self, topic: str, upcaster: Upcaster | None = None, inline_projections: Sequence[Projection] = ()
+        self,
+        topic: str,
+        upcaster: Upcaster | None = None,
+        inline_projections: Sequence[Projection] = (),
+        vault: Vault | None = None,
     ) -> None:
         self.topic = topic
         self.upcaster = upcaster
         self.inline_projections = tuple(inline_projections)
+        self._vault = vault
         self._latency = APPEND_SECONDS.labels(topic=topic)
+
+    @property
+    def vault(self) -> Vault | None:
+        """What personal data is sealed and opened with: this store's, else the process's."""
+        return self._vault or sealing.installed()
+
+    async def _stored(self, event: NewEvent) -> str:
+        vault = self.vault
+        data = await vault.seal(event.event_type, event.event_version, event.data) if vault else event.data
+        return json.dumps(data)
+
+    async def _read(self, rows: Sequence[Any]) -> list[RecordedEvent]:
+        events = [RecordedEvent.from_row(r) for r in rows]
+        vault = self.vault
+        if vault is not None:
+            events = await vault.open_events(events)
+        return [self._upcast(e) for e in events]
 
     async def append(
         self, conn: Connection, stream_id: str, events: Sequence[NewEvent], expected_version: Expected
@@ -127,7 +151,7 @@ class EventStore:
                 [e.event_id for e in events],
                 [e.event_type for e in events],
                 [e.event_version for e in events],
-                [json.dumps(e.data) for e in events],
+                [await self._stored(e) for e in events],
                 [json.dumps(e.actor.to_dict()) for e in events],
                 [e.correlation_id for e in events],
                 [e.causation_id for e in events],
@@ -187,7 +211,7 @@ class EventStore:
         """A stream's events in order; `as_of` keeps those recorded at or before that time,
         `occurred_as_of` those that happened at or before it (a temporal query either way)."""
         rows = await conn.fetch(_READ_STREAM, stream_id, from_version, as_of, occurred_as_of)
-        return [self._upcast(RecordedEvent.from_row(r)) for r in rows]
+        return await self._read(rows)
 
     async def read_all(
         self, conn: Connection, after_position: int, limit: int, *, gap_safe: bool = True
@@ -200,7 +224,7 @@ class EventStore:
         out every writer it cares about (projection rebuild's swap).
         """
         rows = await conn.fetch(_READ_ALL if gap_safe else _READ_ALL_VISIBLE, after_position, limit)
-        return [self._upcast(RecordedEvent.from_row(r)) for r in rows]
+        return await self._read(rows)
 
     async def stream_version(self, conn: Connection, stream_id: str) -> int:
         """The stream's current version, 0 when it has no events."""

@@ -45,6 +45,7 @@ class Service:
 
 
 SERVICES = (
+    Service("privacy", 8107, "icam_privacy.app:create_app"),
     Service("invitation", 8101, "icam_invitation.app:create_app"),
     Service("case", 8102, "icam_case.app:create_app"),
     Service("referral", 8103, "icam_referral.app:create_app"),
@@ -103,8 +104,22 @@ def _environment(
             "ICAM_AUTH_JWKS": str(local_issuer(settings).write_jwks()),
         }
     )
+    env.update(_key_custody(service, peers, settings))
     env.update(extra)
     return env
+
+
+SEALING = ("invitation", "case", "referral", "notification")
+
+
+def _key_custody(service: Service, peers: tuple[Service, ...], settings: InfraSettings) -> dict[str, str]:
+    """The services that seal personal data get the privacy service's address and a workload token
+    of their own (role `service`, 30 days: a local platform is restarted long before)."""
+    privacy = next((p for p in peers if p.name == "privacy"), None)
+    if privacy is None or service.name not in SEALING:
+        return {}
+    token = local_issuer(settings).mint(Principal(service.name, Role.SERVICE), ttl_seconds=30 * 24 * 3600)
+    return {"ICAM_KEYRING_URL": privacy.url, "ICAM_SERVICE_TOKEN": token}
 
 
 def healthy(service: Service, timeout: float = 2.0) -> bool:

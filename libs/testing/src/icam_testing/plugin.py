@@ -8,6 +8,7 @@ Fixtures
     pg_pool           test:    an asyncpg pool on that database
     unique_name       test:    factory of names no other test uses (topics, consumer groups)
     kafka_topic       test:    factory creating a fresh topic with N partitions
+    sealed_personal_data  session, automatic: personal data sealed with in-memory keys
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 import asyncpg
 import pytest
 
+from icam_kernel import sealing
+from icam_kernel.keyring import LocalKeyring
+from icam_kernel.sealing import Vault
 from icam_platform.infra import postgres
 from icam_testing import servers as server_source
 
@@ -30,6 +34,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     unmarked = [item.nodeid for item in items if not any(item.get_closest_marker(m) for m in MARKERS)]
     if unmarked:
         raise pytest.UsageError("tests without a unit/integration/e2e marker:\n  " + "\n  ".join(unmarked))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sealed_personal_data() -> Iterator[LocalKeyring]:
+    """Every test process seals personal data as a deployed service does, with keys in memory
+    (one keyring for the session: what one in-process service seals, another opens)."""
+    keyring = LocalKeyring()
+    sealing.install(Vault(keyring))
+    yield keyring
+    sealing.install(None)
 
 
 @pytest.fixture(scope="session")

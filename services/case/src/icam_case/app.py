@@ -8,15 +8,18 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from icam_auth import AuthSettings
+from icam_case import erasure
 from icam_case.config import MIGRATIONS, SERVICE, CaseSettings
 from icam_case.documents import MAX_BYTES, Links, PostgresDocumentStore
-from icam_case.projections import CaseloadProjection, OutcomeStatsProjection, TaskList
+from icam_case.projections import CaseloadProjection, OutcomeStatsProjection, TaskList, forget_folds
 from icam_case.reactions import free_household, handler_table
 from icam_case.routes import ROUTERS
+from icam_contracts.events import CaseDataPurged
 from icam_kernel.guard import Limits
 from icam_kernel.reactions import HandlerTable
 from icam_kernel.service import ServiceRuntime, create_service_app
 from icam_kernel.store import EventStore
+from icam_kernel.subject_data import subject_data_router
 from icam_kernel.upcasting import ContractUpcaster
 
 DOCUMENT_UPLOADS = r"/cases/[^/]+/documents"
@@ -47,6 +50,7 @@ def build_runtime(settings: CaseSettings) -> tuple[ServiceRuntime, HandlerTable]
         (settings.topics.notification, "case-from-notification"),
     ):
         runtime.consume(topic, name, reactions, group_id=settings.consumer_group)
+    runtime.forget_erased(CaseDataPurged, *erasure.PURGES, forget=lambda _erased: forget_folds())
     return runtime, reactions
 
 
@@ -56,7 +60,12 @@ def create_app(settings: CaseSettings | None = None, auth: AuthSettings | None =
     runtime, reactions = build_runtime(settings)
     limits = Limits.from_env(large_bodies=[(DOCUMENT_UPLOADS, MAX_BYTES)])
     app = create_service_app(
-        runtime, ROUTERS, auth=auth, limits=limits, description=DESCRIPTION, version="0.2.0"
+        runtime,
+        [*ROUTERS, subject_data_router(SERVICE, *erasure.SUBJECT_DATA)],
+        auth=auth,
+        limits=limits,
+        description=DESCRIPTION,
+        version="0.2.0",
     )
     app.state.settings = settings
     app.state.reactions = reactions

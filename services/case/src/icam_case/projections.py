@@ -34,6 +34,11 @@ _FOLDED: OrderedDict[tuple[str, int, UUID], Case] = OrderedDict()  # (stream, ve
 _FOLDED_KEPT = 4096
 
 
+def forget_folds() -> None:
+    """Drop every kept fold (an erasure: no opened personal data outlives its key in memory)."""
+    _FOLDED.clear()
+
+
 async def case_at(conn: Connection, reader: EventStore, event: RecordedEvent) -> Case:
     """The case as of `event`. The state after an event is kept (a few thousand, in memory), keyed
     by that event's id, so the next event folds onto it: the inline read models of one append share
@@ -76,11 +81,9 @@ def search_text(case: Case) -> str:
     """What the caseload is searched by: every member's reference and names, in lowercase Latin."""
     words = []
     for member in case.members:
-        who = member.identity
-        words += [
-            member.person_id.lower(),
-            *(anyascii(n).lower() for n in (who.given_name, who.family_name) if who and n),
-        ]
+        words.append(member.person_id.lower())
+        if (who := member.identity) is not None:
+            words += [anyascii(n).lower() for n in (who.given_name, who.family_name) if n]
     return " ".join(words)
 
 

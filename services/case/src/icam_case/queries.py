@@ -16,6 +16,7 @@ from icam_case.domain.state import Decision, DossierElement, Interview, Member
 from icam_case.schemas import CaseloadItem, CaseView, CoachWorkload, Page, StatsRow, TaskItem, TimelineEntry
 from icam_case.timeline import describe
 from icam_contracts.events.decisions import OutcomeProposed
+from icam_kernel import sealing
 from icam_kernel.db import Connection
 
 
@@ -181,6 +182,7 @@ async def timeline(conn: Connection, case_id: UUID, *, limit: int, offset: int) 
         limit,
         offset,
     )
+    payloads = await sealing.open_all([json.loads(r["data"]) for r in rows])
     items = [
         TimelineEntry(
             occurred_at=r["occurred_at"],
@@ -189,9 +191,9 @@ async def timeline(conn: Connection, case_id: UUID, *, limit: int, offset: int) 
             event_type=r["event_type"],
             event_id=r["event_id"],
             actor_role=json.loads(r["actor"]).get("role"),
-            text=describe(r["event_type"], json.loads(r["data"])),
+            text=describe(r["event_type"], data),
         )
-        for r in rows
+        for r, data in zip(rows, payloads, strict=True)
     ]
     return Page[TimelineEntry](items=items, limit=limit, offset=offset, total=int(total))
 

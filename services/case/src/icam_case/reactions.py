@@ -241,7 +241,9 @@ def keep_for_timeline(tasks: TaskList) -> Callable[[Connection, Event, RecordedE
 
 
 async def _keep(conn: Connection, ev: Event, rec: RecordedEvent) -> UUID | None:
+    """Keep the fact as it was published (sealed where personal: erasure reaches this copy too)."""
     case_id = getattr(ev, "case_id", None) or await open_case_of(conn, ev.household_id)
+    version, stored = rec.stored_payload
     await conn.execute(
         """insert into received_events (event_id, case_id, household_id, topic, event_type, event_version,
                data, actor, occurred_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -251,8 +253,8 @@ async def _keep(conn: Connection, ev: Event, rec: RecordedEvent) -> UUID | None:
         ev.household_id,
         type(ev).topic,
         rec.event_type,
-        type(ev).event_version,
-        json.dumps(ev.model_dump(mode="json")),
+        version,
+        json.dumps(stored),
         json.dumps(rec.actor.to_dict()),
         rec.occurred_at,
     )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-SERVICES = ("invitation", "case", "referral", "notification")
+SERVICES = ("invitation", "case", "referral", "notification", "privacy")
 
 
 def _default_urls() -> dict[str, str]:
-    ports = {"invitation": 8101, "case": 8102, "referral": 8103, "notification": 8104}
+    ports = {"invitation": 8101, "case": 8102, "referral": 8103, "notification": 8104, "privacy": 8107}
     return {
         name: os.environ.get(f"{name.upper()}_URL", f"http://127.0.0.1:{port}")
         for name, port in ports.items()

@@ -31,6 +31,7 @@ SERVICE_APPS = {
     "case": "icam_case.app",
     "referral": "icam_referral.app",
     "notification": "icam_notification.app",
+    "privacy": "icam_privacy.app",
 }
 COMMITTED = "openapi.json"
 # what the gateway itself answers for a forwarded operation when the owning service fails it
@@ -107,15 +108,19 @@ def compose(services: dict[str, dict[str, Any]], gateway: dict[str, Any]) -> dic
 
 @contextlib.contextmanager
 def _unconnected_environment() -> Iterator[None]:
-    """Apps are built (never started) with a placeholder database, and the environment of the
-    calling process (a test session) is left as it was."""
-    before = os.environ.get("DATABASE_URL")
-    os.environ.setdefault("DATABASE_URL", "postgresql://unused@localhost/unused")
+    """Apps are built (never started) with a placeholder database and key-encryption key (so no
+    development key file is created), and the environment of the calling process (a test session)
+    is left as it was."""
+    placeholders = {"DATABASE_URL": "postgresql://unused@localhost/unused", "PRIVACY_KEK": "A" * 43 + "="}
+    before = {name: os.environ.get(name) for name in placeholders}
+    for name, value in placeholders.items():
+        os.environ.setdefault(name, value)
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop("DATABASE_URL", None)
+        for name, earlier in before.items():
+            if earlier is None:
+                os.environ.pop(name, None)
 
 
 def service_documents() -> dict[str, dict[str, Any]]:

@@ -11,13 +11,15 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from icam_auth import AuthSettings
-from icam_invitation import api, queries
+from icam_contracts.events import InvitationDataPurged
+from icam_invitation import api, erasure, queries
 from icam_invitation.config import SERVICE, Settings
 from icam_invitation.projections import CoachAgenda, DeskVisitLog, InvitationList, PeopleIndex, RequestList
 from icam_invitation.reactions import handler_table
 from icam_invitation.timers import InvitationTimers
 from icam_kernel.service import ServiceRuntime, create_service_app
 from icam_kernel.store import EventStore
+from icam_kernel.subject_data import subject_data_router
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -46,6 +48,7 @@ def build_runtime(settings: Settings) -> ServiceRuntime:
         group_id=settings.consumer_group,
         description="InterviewHeld -> InvitationHonoured",
     )
+    runtime.forget_erased(InvitationDataPurged, *erasure.PURGES)
     return runtime
 
 
@@ -54,7 +57,7 @@ def create_app(settings: Settings | None = None, auth: AuthSettings | None = Non
     settings = settings or Settings.from_env()
     app = create_service_app(
         build_runtime(settings),
-        routers=[api.router, queries.router],
+        routers=[api.router, queries.router, subject_data_router(SERVICE, *erasure.SUBJECT_DATA)],
         auth=auth,
         description="Invitations, appointment requests, walk-in desks, coach agendas and no-shows.",
         version="0.2.0",

@@ -12,9 +12,12 @@ from fastapi import FastAPI
 
 from icam_auth import AuthSettings
 from icam_contracts.enums import Channel
+from icam_contracts.events import NotificationDataPurged
 from icam_contracts.reference import ReferenceData, load_reference_data
 from icam_kernel.service import ServiceRuntime, create_service_app
 from icam_kernel.store import EventStore
+from icam_kernel.subject_data import subject_data_router
+from icam_notification import erasure
 from icam_notification.api import router
 from icam_notification.channels import HttpSmsSender, PdfLetterSender, SmtpSender
 from icam_notification.config import Settings
@@ -81,6 +84,7 @@ def build_runtime(settings: Settings, reference: ReferenceData | None = None) ->
         (settings.topics.referral, "referral"),
     ):
         runtime.consume(topic, f"{prefix}.{name}", reactions.table(topic))
+    runtime.forget_erased(NotificationDataPurged, *erasure.PURGES)
     return runtime
 
 
@@ -89,7 +93,7 @@ def create_app(settings: Settings | None = None, auth: AuthSettings | None = Non
     runtime = build_runtime(settings or Settings.from_env())
     return create_service_app(
         runtime,
-        routers=[router],
+        routers=[router, subject_data_router("notification", *erasure.SUBJECT_DATA)],
         auth=auth,
         description="Letters, e-mails and SMS in the person's language, delivered exactly once.",
         version="0.2.0",

@@ -11,10 +11,13 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from icam_auth import AuthSettings
+from icam_contracts.events import ReferralDataPurged
 from icam_contracts.topics import CASE_EVENTS
 from icam_kernel.reactions import HandlerTable
 from icam_kernel.service import ServiceRuntime, create_service_app
 from icam_kernel.store import EventStore
+from icam_kernel.subject_data import subject_data_router
+from icam_referral import erasure
 from icam_referral.api import router
 from icam_referral.config import SERVICE, ReferralSettings
 from icam_referral.projections import ReferralView
@@ -42,6 +45,7 @@ def create_runtime(settings: ReferralSettings) -> tuple[ServiceRuntime, Referral
     lifecycle.install(runtime.timers)
     reactions = CaseReactions(settings).table(runtime.application)
     runtime.consume(settings.case_topic, settings.consumer_group, reactions)
+    runtime.forget_erased(ReferralDataPurged, *erasure.PURGES)
     return runtime, lifecycle, reactions
 
 
@@ -50,7 +54,12 @@ def create_app(settings: ReferralSettings | None = None, auth: AuthSettings | No
     settings = settings or ReferralSettings.from_env()
     runtime, lifecycle, reactions = create_runtime(settings)
     app = create_service_app(
-        runtime, [router], auth=auth, title="ICAM referral service", description=DESCRIPTION, version="0.2.0"
+        runtime,
+        [router, subject_data_router(SERVICE, *erasure.SUBJECT_DATA)],
+        auth=auth,
+        title="ICAM referral service",
+        description=DESCRIPTION,
+        version="0.2.0",
     )
     app.state.settings, app.state.lifecycle, app.state.reactions = settings, lifecycle, reactions
     return app

@@ -14,7 +14,7 @@ from icam_platform.infra.errors import InfraError
 from icam_platform.settings import InfraSettings
 
 # One database per service, created on demand; the names are part of the deploy contract.
-SERVICE_DATABASES = ("invitation", "case", "referral", "notification", "gateway", "web")
+SERVICE_DATABASES = ("invitation", "case", "referral", "notification", "privacy", "gateway", "web")
 
 
 @dataclass(frozen=True)
