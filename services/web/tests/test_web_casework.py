@@ -5,14 +5,19 @@ moves, and the small formats those screens use."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 from starlette.datastructures import FormData
+from starlette.requests import Request
 
+from icam_auth import Role
 from icam_web import duplicates, i18n, pages, problems
 from icam_web.routes.case_file import sent_back, why_missing
 from icam_web.routes.members import member_body
 from icam_web.routes.moves import move_of
+from icam_web.sessions import Session
 from icam_web.uploads import NotAnUpload, read_upload
 
 pytestmark = pytest.mark.unit
@@ -165,3 +170,44 @@ def test_file_sizes_are_written_per_language() -> None:
     assert i18n.Language("en").size(820 * 1024) == "820 kB"
     assert i18n.Language("fr").size(3 * 1024 * 1024 + 400 * 1024) == "3,4 MB"
     assert i18n.Language("nl").size(10) == "1 kB"
+
+
+def test_a_problem_of_a_known_kind_is_said_in_the_persons_language() -> None:
+    four_eyes = {
+        "type": "urn:icam:problem:four-eyes-required",
+        "detail": "an outcome is approved by another person than the one who proposed it",
+        "field": "decision_id",
+    }
+    french = i18n.Language("fr").gettext
+    view = problems.view_of(422, four_eyes, french, {"approve"}, {"decision_id": "approve"})
+    assert view.fields["approve"].startswith("Vous avez proposé cette issue")
+    too_large = {"type": "urn:icam:problem:payload-too-large", "detail": "the body is over the limit"}
+    assert problems.view_of(413, too_large, echo).summary == "The file is over the limit of 20 MB."
+    other = {"type": "urn:icam:problem:case-rule-violation", "detail": "say why"}
+    assert problems.view_of(422, other, echo).summary == "Say why."  # the service's sentence
+    assert (
+        problems.said("coach-of-another-region", "x", i18n.Language("nl").gettext)
+        != (problems.KINDS["coach-of-another-region"])
+    )
+
+
+def test_the_move_report_lists_each_case_that_could_not_move_with_the_reason() -> None:
+    state = SimpleNamespace(templates=pages.environment(), settings=SimpleNamespace(default_language="fr"))
+    scope = {
+        "type": "http", "method": "POST", "path": "/team/moves", "query_string": b"",
+        "headers": [(b"accept-language", b"nl")], "app": SimpleNamespace(state=state),
+    }  # fmt: skip
+    lead = Session("lead", Role.TEAM_LEAD, "liege", None, "Kim", "token", "csrf", datetime.now(UTC))
+    report = {
+        "moved": [{"case_id": "11111111-aaaa", "position": 7}],
+        "failed": [{"case_id": "22222222-bbbb", "reason": "case closed", "type": "case-closed"},
+                   {"case_id": "33333333-cccc", "reason": "something else", "type": "conflict"}],
+        "conflicts": [],
+    }  # fmt: skip
+    html = pages.render(
+        Request(scope), "move_report.html", lead, report=report, move={"to_coach": "demo-coach-liege-2"}
+    ).body.decode()
+    assert "1 dossier verplaatst · 2 dossiers konden niet worden verplaatst" in html
+    assert "22222222</a> — Het dossier is afgesloten" in html  # a known kind, in Dutch
+    assert "33333333</a> — Something else." in html  # any other: the service's words
+    assert 'href="/cases/11111111-aaaa?min_position=7"' in html

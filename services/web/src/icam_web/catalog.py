@@ -44,6 +44,7 @@ def messages() -> tuple[list[str], list[tuple[str, str]]]:
     singles.update(dict.fromkeys(actions.DONE.values()))
     singles.update(dict.fromkeys(case_actions.TOPICS))
     singles.update(dict.fromkeys(problems._VALIDATION.values()))
+    singles.update(dict.fromkeys(problems.KINDS.values()))
     singles.update(dict.fromkeys(duplicates.REASON_MESSAGES))
     return list(singles), list(plurals)
 

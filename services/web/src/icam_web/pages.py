@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
 from icam_auth import Role
-from icam_web import duplicates, i18n
+from icam_web import duplicates, i18n, problems
 from icam_web.labels import LABELS
 from icam_web.sessions import Session
 
@@ -156,6 +156,7 @@ def render(
         "key_label": key_label,
         "measure_label": lambda code: label("measure", code),
         "size": lang.size,
+        "problem_said": lambda kind, text: problems.said(str(kind or ""), str(text or ""), lang.gettext),
         "menu": menu,
         "languages": [(code, i18n.NAMES[code]) for code in i18n.LANGUAGES],
         "csrf_token": session.csrf_token if session else "",
