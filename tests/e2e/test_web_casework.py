@@ -330,6 +330,15 @@ def test_tasks_show_most_overdue_first_and_a_bulk_move_confirms_agenda_conflicts
     assert moved["case_id"][:8] in lead.page.locator("#moved").inner_text()
     assert "None." in lead.page.locator("#failed").inner_text()
     lead.seen("casework 12 bulk move report (en)")
+
+    lead.visit("/team/moves")  # the household moved to Liège: its case goes to that region's office
+    lead.page.locator(f'input[name=case_ids][value="{late["case_id"]}"]').check()
+    lead.page.select_option("select[name=to_region]", "liege")
+    lead.page.select_option("select[name=to_office]", "liege")
+    lead.page.fill("input[name=reason]", "the household moved to Liège")
+    lead.page.locator("button[name=action][value=transfer]").click()
+    lead.page.wait_for_load_state("load")
+    assert late["case_id"][:8] in lead.page.locator("#moved").inner_text() and "to liege" in lead.text()
     lead.choose_language("de")
     lead.visit("/team/moves")
     lead.seen("casework 13 move cases (de)")
