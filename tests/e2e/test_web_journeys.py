@@ -1,7 +1,8 @@
 """The workspace in the browser, as its people use it: a coach invites a household, records two
 interviews and decides B with consent; the return partner acknowledges and records the departure;
 the coach sees the case closed; the dashboard's counts moved; the auditor finds each read. Then a
-Dutch-speaking coach decides C and opens the consequences letter.
+Dutch-speaking coach decides C, which only proposes it; the region's team lead approves it (four
+eyes), and the coach opens the consequences letter.
 
 Every page seen is screenshotted and checked with axe-core (the `visitors` fixture fails the test on
 a serious or critical violation)."""
@@ -182,15 +183,32 @@ def test_a_dutch_speaking_coach_decides_c_and_opens_the_consequences_letter(
     page.fill("textarea[name=communicated]", "Gevolgen uitgelegd: gedwongen terugkeer, mogelijk detentie.")
     page.check('input[name=consequences_explained][value="yes"]')
     page.locator(f'form[method=post][action="/cases/{case_id}/outcome"] button[type=submit]').click()
-    page.wait_for_url(re.compile(rf".*/cases/{case_id}\?done=outcome.*"))
-    assert "Uitkomst geregistreerd" in coach.text() and "Afgesloten" in coach.text()
+    page.wait_for_url(re.compile(rf".*/cases/{case_id}\?done=proposed.*"))
+    assert "Wacht op goedkeuring van de teamleider" in coach.text()  # four eyes: only proposed
+    assert (
+        "Afgesloten" not in coach.text() and page.locator('a[data-letter="consequences_letter"]').count() == 0
+    )
+    coach.seen("journey-c 01 coach case file awaiting approval (nl)")
+
+    lead = visitors("demo-lead-antwerp_limburg")  # another person of the local provider
+    lead.sign_in("/team/approvals")
+    lead.choose_language("nl")
+    until(lead, "/team/approvals", lambda v: v.page.locator(f'tr[data-approval="{case_id}"]').count() > 0)
+    lead.seen("journey-c 02 team lead approvals (nl)")
+    lead.page.locator(f'tr[data-approval="{case_id}"] a[href$="/approval"]').click()
+    assert "Geen verblijf mogelijk; vrijwillige terugkeer geweigerd." in lead.text()  # the coach's rationale
+    lead.seen("journey-c 03 team lead reviews the proposal (nl)")
+    lead.page.locator("#approve").click()
+    lead.page.wait_for_url(re.compile(rf".*/cases/{case_id}\?done=approved.*"))
+    assert "Uitkomst goedgekeurd" in lead.text() and "Afgesloten" in lead.text()
 
     letter = 'a[data-letter="consequences_letter"]'
     until(coach, f"/cases/{case_id}", lambda v: v.page.locator(letter).count() > 0)
-    coach.seen("journey-c 01 coach case file closed (nl)")
+    assert "Afgesloten" in coach.text()
+    coach.seen("journey-c 04 coach case file closed (nl)")
     pdf = page.request.get(coach.web_url + str(page.locator(letter).first.get_attribute("href")))
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF")
     page.locator(letter).first.locator("xpath=..").locator("a").first.click()  # the letter's text
     assert "Brief over de gevolgen" in coach.text()
-    coach.seen("journey-c 02 consequences letter text (nl)")
+    coach.seen("journey-c 05 consequences letter text (nl)")

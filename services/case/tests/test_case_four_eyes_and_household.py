@@ -21,6 +21,7 @@ from icam_case.domain import (
 )
 from icam_case.domain.commands import Decider
 from icam_case.domain.errors import ApprovalPending, CaseRuleViolation, FourEyesRequired, NoSuchProposal
+from icam_case.timeline import describe
 from icam_contracts.enums import ActorRole, AppointmentChange, MemberChange, Outcome
 from icam_contracts.events.case import AppointmentChanged, HouseholdMemberAdded, HouseholdMemberLeft
 from icam_contracts.events.decisions import (
@@ -161,3 +162,9 @@ def test_a_rescheduled_interview_moves_next_interview_due() -> None:
     [gone] = appointment_changed(cancelled, invitation, AppointmentChange.CANCELLED, None)
     assert gone.appointment_at is None
     assert (moved.case_id, moved.household_id) == (CASE, HOUSEHOLD)
+
+
+def test_the_timeline_ends_the_reason_for_sending_back_with_one_full_stop() -> None:
+    data = {"approval": {"decided_by": "demo-lead"}}
+    assert describe("OutcomeProposalRejected", data | {"reason": "Talk again."}).endswith(": Talk again.")
+    assert describe("OutcomeProposalRejected", data | {"reason": "Talk again"}).endswith(": Talk again.")

@@ -22,6 +22,12 @@ def _words(code: str | None) -> str:
     return (code or "unknown").replace("_", " ")
 
 
+def _said(text: str) -> str:
+    """Free text as the end of a sentence: one full stop, not two."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def _lang(code: str | None) -> str:
     return _LANGUAGES.get(code or "", code or "an unknown language")
 
@@ -69,7 +75,7 @@ _SENTENCES: Final[dict[str, Callable[[Data], str]]] = {
     ),
     "OutcomeApproved": lambda d: f"Outcome approved by {d['approval']['decided_by']} (four eyes).",
     "OutcomeProposalRejected": lambda d: (
-        f"Proposed outcome sent back by {d['approval']['decided_by']}: {d['reason']}."
+        f"Proposed outcome sent back by {d['approval']['decided_by']}: {_said(d['reason'])}"
     ),
     "HouseholdMemberAdded": lambda d: f"A member joined the household ({_words(d['change'])}).",
     "HouseholdMemberLeft": lambda d: f"A member is no longer part of the household ({_words(d['change'])}).",

@@ -11,7 +11,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from icam_web import actions, pages, problems
+from icam_web import actions, duplicates, pages, problems
 from icam_web.i18n import LANGUAGES, LOCALE_DIR
 from icam_web.labels import LABELS
 from icam_web.routes import case_actions
@@ -44,6 +44,8 @@ def messages() -> tuple[list[str], list[tuple[str, str]]]:
     singles.update(dict.fromkeys(actions.DONE.values()))
     singles.update(dict.fromkeys(case_actions.TOPICS))
     singles.update(dict.fromkeys(problems._VALIDATION.values()))
+    singles.update(dict.fromkeys(problems.KINDS.values()))
+    singles.update(dict.fromkeys(duplicates.REASON_MESSAGES))
     return list(singles), list(plurals)
 
 

@@ -54,6 +54,8 @@ async def return_page(request: Request) -> str:
     draft is kept in the browser and restored there)."""
     if request.method == "GET":
         return local_path(str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""))
+    if request.headers.get("content-type", "").startswith("multipart/"):
+        return local_path(request.headers.get("referer"))  # an upload: not parsed here (uploads.py)
     form = await request.form()
     page = form.get("form_page")
     return local_path(page if isinstance(page, str) else request.headers.get("referer"))

@@ -124,6 +124,8 @@ def members(form: FormData) -> list[dict[str, Any]]:
         "given_name": _text(form, "given_name"),
         "family_name": _text(form, "family_name"),
         "preferred_language": _text(form, "preferred_language"),
+        "birth_date": _text(form, "birth_date"),
+        "nationality": (_text(form, "nationality") or "").upper() or None,
     }
     contact: dict[str, Any] = {"email": _text(form, "email"), "phone": _text(form, "phone")}
     if _text(form, "street") or _text(form, "municipality"):
@@ -153,6 +155,8 @@ MEMBER_ALIASES = {
     "members.0.person_id": "person_id",
     "members.0.given_name": "given_name",
     "members.0.family_name": "family_name",
+    "members.0.birth_date": "birth_date",
+    "members.0.nationality": "nationality",
     "members.0.contact.email": "email",
     "members.0.contact.phone": "phone",
     "members.0.contact.postal_address": "postal_code",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -18,6 +19,15 @@ from icam_web.sessions import Session
 T = TypeVar("T")
 # what a route that the gateway does not offer (yet) answers: the page says "not available yet"
 MISSING = (404, 405, 501)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file on its way to the gateway: its bytes (held in memory, never written to disk) and the
+    type the browser declared (the service reads the real type from the bytes)."""
+
+    data: bytes
+    content_type: str = "application/octet-stream"
 
 
 class GatewayProblem(Exception):
@@ -52,14 +62,22 @@ class Gateway:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         purpose: str | None = None,
+        content: Upload | None = None,
     ) -> httpx.Response:
         headers = {"authorization": f"Bearer {session.access_token}", "accept": "application/json"}
         if purpose:
             headers["x-purpose"] = purpose
+        if content is not None:
+            headers["content-type"] = content.content_type
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         try:
             answer = await self.client.request(
-                method, self.base_url + path, params=clean, json=body, headers=headers
+                method,
+                self.base_url + path,
+                params=clean,
+                json=body if content is None else None,
+                content=content.data if content is not None else None,
+                headers=headers,
             )
         except httpx.TransportError as exc:
             raise GatewayProblem(503, {"title": "Gateway unavailable", "detail": type(exc).__name__}) from exc
@@ -86,6 +104,11 @@ class Gateway:
 
     async def post(self, session: Session, path: str, body: Any) -> Any:
         answer = await self.call(session, "POST", path, body=body)
+        return answer.json() if answer.content else {}
+
+    async def post_file(self, session: Session, path: str, upload: Upload, **params: Any) -> Any:
+        """A command whose body is a file (a document for the case file), sent as its raw bytes."""
+        answer = await self.call(session, "POST", path, params=params, content=upload)
         return answer.json() if answer.content else {}
 
 

@@ -120,6 +120,14 @@ class Language:
     def month(self, value: Day | str) -> str:
         return format_date(_parsed(value), format="MMMM y", locale=self.locale)
 
+    def size(self, value: int | None) -> str:
+        """A file's size as people read it: 820 kB, 3.4 MB (powers of 1024, as the upload limit)."""
+        if value is None:
+            return ""
+        if value < 1024 * 1024:
+            return f"{format_decimal(max(1, round(value / 1024)), locale=self.locale)} kB"
+        return f"{format_decimal(round(value / 1024 / 1024, 1), locale=self.locale)} MB"
+
     def number(self, value: float | int | None, digits: int = 1) -> str:
         if value is None:
             return "-"

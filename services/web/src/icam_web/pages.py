@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
 from icam_auth import Role
-from icam_web import i18n
+from icam_web import duplicates, i18n, problems
 from icam_web.labels import LABELS
 from icam_web.sessions import Session
 
@@ -27,7 +27,9 @@ MENUS: dict[Role, tuple[tuple[str, str], ...]] = {
     ),
     Role.TEAM_LEAD: (
         ("/team", "Region"),
+        ("/team/approvals", "Approvals"),
         ("/team/agendas", "Agendas"),
+        ("/team/moves", "Move cases"),
         ("/cases", "Caseload"),
         ("/desk", "Walk-in desk"),
         ("/ops", "Dashboard"),
@@ -53,18 +55,33 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(
-        member_options=member_options,
+        member_options=member_names,
+        member_names=member_names,
+        document_options=document_options,
         element_options=element_options,
         vulnerability_options=vulnerability_options,
         translated=translated,
         listed=listed,
     )
     env.filters["flag_options"] = lambda codes, label: [(c, label("flag", c)) for c in codes]
+    env.filters["pairs"] = lambda values: [(v, v) for v in values]
+    env.filters["reason"] = pass_context(lambda context, text: duplicates.reason_text(text, context["_"]))
     return env
 
 
-def member_options(members: list[dict[str, Any]], label: Any) -> list[tuple[str, str]]:
-    return [(m["person_id"], f"{m['person_id']} ({label('member_role', m['role'])})") for m in members]
+def member_names(members: list[dict[str, Any]], label: Any) -> list[tuple[str, str]]:
+    """The household's present members by name (when the caller may see it) and reference."""
+    return [(m["person_id"], _named(m, label)) for m in members if not m.get("left")]
+
+
+def _named(member: dict[str, Any], label: Any) -> str:
+    name = " ".join(p for p in (member.get("given_name"), member.get("family_name")) if p)
+    role = label("member_role", member["role"])
+    return f"{name} ({member['person_id']}, {role})" if name else f"{member['person_id']} ({role})"
+
+
+def document_options(label: Any) -> list[tuple[str, str]]:
+    return [(code, label("document", code)) for code in LABELS["document"]]
 
 
 def element_options(label: Any) -> list[tuple[str, str]]:
@@ -93,6 +110,12 @@ def language_of(request: Request) -> i18n.Language:
         default=request.app.state.settings.default_language,
     )
     return i18n.Language(code)
+
+
+def current_entry(path: str, hrefs: list[str]) -> str | None:
+    """The menu entry a page belongs to: the longest one its path starts with (/team/moves is not /team)."""
+    found = [h for h in hrefs if path == h or (h != "/" and path.startswith(h + "/"))]
+    return max(found, key=len) if found else None
 
 
 def home_of(role: Role) -> str:
@@ -126,11 +149,9 @@ def render(
             return str(reference.partner(key).name)
         return key
 
-    path = request.url.path
-    menu = [
-        (href, lang.gettext(text), path == href or (href != "/" and path.startswith(href + "/")))
-        for href, text in (MENUS.get(session.role, ()) if session else ())
-    ]
+    entries = MENUS.get(session.role, ()) if session else ()
+    current = current_entry(request.url.path, [href for href, _ in entries])
+    menu = [(href, lang.gettext(text), href == current) for href, text in entries]
     values = {
         "request": request,
         "session": session,
@@ -140,6 +161,8 @@ def render(
         "label": label,
         "key_label": key_label,
         "measure_label": lambda code: label("measure", code),
+        "size": lang.size,
+        "problem_said": lambda kind, text: problems.said(str(kind or ""), str(text or ""), lang.gettext),
         "menu": menu,
         "languages": [(code, i18n.NAMES[code]) for code in i18n.LANGUAGES],
         "csrf_token": session.csrf_token if session else "",

@@ -17,6 +17,32 @@ _VALIDATION = {
     "missing": "Enter a value.",
     "Field required": "Enter a value.",
 }
+# problems the services name by kind (`type` urn:icam:problem:<kind>), said in the person's language;
+# the service's own sentence (English) stays for every other kind
+KINDS = {
+    "four-eyes-required": (
+        "You proposed this outcome: another team lead of the region approves it (four eyes)."
+    ),
+    "unsupported-document-type": (
+        "Only PDF, JPEG and PNG files are kept: this file's content is none of them."
+    ),
+    "payload-too-large": "The file is over the limit of 20 MB.",
+    "coach-of-another-region": "The receiving coach does not work in this region.",
+    "case-closed": "The case is closed: nothing more can be recorded on it.",
+    "approval-pending": "An outcome awaits a team lead's approval on this case.",
+    "no-such-proposal": "This proposal was already approved or sent back.",
+}
+
+
+def kind_of(problem: Mapping[str, Any]) -> str:
+    """`urn:icam:problem:four-eyes-required` -> `four-eyes-required`."""
+    return str(problem.get("type") or "").rsplit(":", 1)[-1]
+
+
+def said(kind: str, message: str, gettext: Gettext) -> str:
+    """A service's sentence about a problem of `kind`, in the person's language when it is known."""
+    known = KINDS.get(kind)
+    return gettext(known) if known else _sentence(message, gettext)
 
 
 @dataclass(frozen=True)
@@ -73,18 +99,20 @@ def view_of(
     aliases = aliases or {}
     fields: dict[str, str] = {}
     loose: list[str] = []
+    kind = kind_of(problem)
     named = [(e.get("field", ""), str(e.get("message", ""))) for e in problem.get("errors") or []]
+    errors = len(named)
     if problem.get("field"):
-        named.append((str(problem["field"]), str(problem.get("detail", ""))))
-    for path, message in named:
+        named.append((str(problem["field"]), said(kind, str(problem.get("detail", "")), gettext)))
+    for index, (path, message) in enumerate(named):
         target = field_of(path, form_fields, aliases) if path else None
         sentence = _sentence(message, gettext)
         if target and target not in fields:
             fields[target] = sentence
-        else:
+        elif not (target and index >= errors):  # the summary of errors already placed says no more
             loose.append(f"{path}: {sentence}" if path else sentence)
     summary = " ".join(loose) or (
-        "" if fields else _sentence(str(problem.get("detail") or problem.get("title") or ""), gettext)
+        "" if fields else said(kind, str(problem.get("detail") or problem.get("title") or ""), gettext)
     )
     details = {k: v for k, v in problem.items() if k not in ("type", "title", "status", "detail", "errors")}
     return ProblemView(status, summary or _generic(status, gettext), fields, details)

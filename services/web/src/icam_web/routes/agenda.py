@@ -18,6 +18,7 @@ from icam_web.sessions import Session
 
 router = APIRouter()
 PURPOSE = "daily agenda"
+TASKS = 50
 
 
 async def cases_by_household(request: Request, session: Session, **filters: Any) -> dict[str, str]:
@@ -41,9 +42,10 @@ async def agenda_of(request: Request, session: Session, day: date) -> dict[str, 
     offices = request.app.state.reference.offices_in(session.region or "")
     desks = desks_of(request, session.region, day)
     on = day.isoformat()
-    mine, cases, *rest = await asyncio.gather(
+    mine, cases, tasks, *rest = await asyncio.gather(
         optional(gw.get(session, f"/api/agenda/coaches/{session.subject}", PURPOSE, day=on)),
         cases_by_household(request, session, coach=session.subject),
+        optional(tasks_of(request, session)),
         *(optional(gw.get(session, f"/api/agenda/offices/{o.code}", PURPOSE, day=on)) for o in offices),
         *(optional(gw.get(session, f"/api/desks/{d.code}/visits", PURPOSE, day=on)) for d in desks),
     )
@@ -59,7 +61,17 @@ async def agenda_of(request: Request, session: Session, day: date) -> dict[str, 
         ],
         "desks": [(d, (v[0] or {}).get("total", 0)) for d, v in zip(desks, visits, strict=True)],
         "cases": cases,
+        "tasks": tasks[0] or {"items": [], "total": 0},
+        "tasks_missing": tasks[1],
     }
+
+
+async def tasks_of(request: Request, session: Session) -> dict[str, Any]:
+    """The caller's own to-do list, the most overdue first (the case service derives it)."""
+    page: dict[str, Any] = await gateway(request).get(
+        session, "/api/tasks", "coach tasks", coach=session.subject, for_team_lead="false", limit=TASKS
+    )
+    return page
 
 
 @router.get("/agenda")

@@ -157,8 +157,10 @@ async def decide_outcome(request: Request, case_id: str, session: Coaching, form
             changes=changes,
         )
     assert answer is not None
+    # an outcome under four eyes (C) is only proposed: the page says it awaits the team lead
+    done = "proposed" if "OutcomeProposed" in answer.get("events", []) else "outcome"
     return go(
-        done_url(f"/cases/{case_id}", "outcome", position=answer.get("position"), draft=f"outcome:{case_id}")
+        done_url(f"/cases/{case_id}", done, position=answer.get("position"), draft=f"outcome:{case_id}")
     )
 
 

@@ -28,72 +28,64 @@ def may_record(session: Session, case: dict[str, Any]) -> bool:
     return session.role is Role.COACH and bool(case.get("coach_id") == session.subject)
 
 
-async def _each(request: Request, session: Session, path: str, ids: list[str]) -> list[Any]:
-    gw = gateway(request)
-    found = await asyncio.gather(*(optional(gw.get(session, f"{path}/{i}", PURPOSE)) for i in ids))
-    return [value for value, _ in found if value]
+def may_approve(session: Session, case: dict[str, Any]) -> bool:
+    """A team lead of the case's region (never the proposer: the case service says so if it is)."""
+    return session.role is Role.TEAM_LEAD and session.region == case["region"]
 
 
-def _ids(notes: list[dict[str, Any]], key: str) -> list[str]:
-    return list(dict.fromkeys(str(n[key]) for n in notes if n.get(key)))
+# what the composed view says about a section it could not fill, as the page says it
+WHY = {403: "refused", 404: "missing", 405: "missing", 501: "missing"}
+OUTCOME_STEPS = ("OutcomeProposed", "OutcomeProposalRejected", "OutcomeApproved", "OutcomeDecided")
+
+
+def why_missing(view: dict[str, Any], section: str) -> str | None:
+    """None when the section is there; else "missing", "refused" or "unavailable"."""
+    for gap in view.get("unavailable") or []:
+        if gap.get("section") == section:
+            return WHY.get(int(gap.get("status") or 503), "unavailable")
+    return None
+
+
+def items_of(section: Any) -> list[Any]:
+    if isinstance(section, dict):
+        return list(section.get("items") or [])
+    return list(section or [])
+
+
+def sent_back(timeline: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The team lead's answer to the last proposed outcome, when it sent the proposal back."""
+    steps = [e for e in timeline if e.get("event_type") in OUTCOME_STEPS]
+    last = steps[-1] if steps else None
+    return last if last and last["event_type"] == "OutcomeProposalRejected" else None
 
 
 async def file_of(request: Request, session: Session, case_id: str) -> dict[str, Any]:
-    """Parallel reads in at most three rounds: the case, its timeline, the lists by case (when the
-    gateway offers them) and — when the link named the household (`?h=`) — its messages; else the
-    messages once the case names its household; then each invitation and referral they name."""
+    """One round of two reads: the gateway's composed view of the case (the file, its timeline, the
+    household's invitations and messages, its referrals) and the documents on the file."""
     gw = gateway(request)
-    position = min_position(request)
-    hint = request.query_params.get("h")
-    case, timeline, listed_invitations, listed_referrals, early = await asyncio.gather(
-        gw.get(session, f"/api/cases/{case_id}", PURPOSE, min_position=position),
-        optional(
-            gw.get(session, f"/api/cases/{case_id}/timeline", PURPOSE, limit=200, min_position=position)
-        ),
-        gw.get_if_offered(session, "/api/invitations", PURPOSE, case_id=case_id),
-        gw.get_if_offered(session, "/api/referrals", PURPOSE, case_id=case_id),
-        messages_of(request, session, hint) if hint else _nothing(),
+    view, documents = await asyncio.gather(
+        gw.get(session, f"/api/views/cases/{case_id}", PURPOSE, min_position=min_position(request)),
+        optional(gw.get(session, f"/api/cases/{case_id}/documents", PURPOSE)),
     )
-    # by household: the invitation letter goes out before the case exists
-    same = hint == str(case["household_id"])
-    messages = early if same else await messages_of(request, session, str(case["household_id"]))
-    notes = (messages[0] or {}).get("items", [])
-    invitations, referrals = await asyncio.gather(
-        _listed_or_each(
-            request, session, listed_invitations, "/api/invitations", _ids(notes, "invitation_id")
-        ),
-        _listed_or_each(request, session, listed_referrals, "/api/referrals", _ids(notes, "referral_id")),
-    )
+    case = view["case"]
+    timeline = view.get("timeline")
     return {
         "case": case,
-        "timeline": (timeline[0] or {}).get("items"),
-        "timeline_missing": timeline[1],
-        "messages": notes,
-        "messages_missing": messages[1],
-        "invitations": sorted(invitations, key=lambda i: i.get("appointment_at") or ""),
-        "invitations_missing": None if invitations or listed_invitations is not None else "missing",
-        "referrals": referrals,
-        "referrals_missing": None if referrals or listed_referrals is not None else "missing",
+        "timeline": items_of(timeline) if timeline is not None else None,
+        "timeline_missing": why_missing(view, "timeline"),
+        "messages": items_of(view.get("notifications")),
+        "messages_missing": why_missing(view, "notifications"),
+        "invitations": sorted(items_of(view.get("invitations")), key=lambda i: i.get("appointment_at") or ""),
+        "invitations_missing": why_missing(view, "invitations"),
+        "referrals": items_of(view.get("referrals")),
+        "referrals_missing": why_missing(view, "referrals"),
+        "documents": documents[0] or [],
+        "documents_missing": documents[1],
+        "sent_back": sent_back(items_of(timeline)),
         "may_record": may_record(session, case),
+        "may_approve": may_approve(session, case),
         "open": case["status"] in ("open", "contact_lost"),
     }
-
-
-async def messages_of(request: Request, session: Session, household_id: str) -> tuple[Any, str | None]:
-    path = "/api/notifications"
-    return await optional(gateway(request).get(session, path, PURPOSE, household_id=household_id, limit=100))
-
-
-async def _nothing() -> tuple[Any, str | None]:
-    return None, None
-
-
-async def _listed_or_each(
-    request: Request, session: Session, listed: Any, path: str, ids: list[str]
-) -> list[Any]:
-    if listed is not None:
-        return list(listed.get("items", listed) if isinstance(listed, dict) else listed)
-    return await _each(request, session, path, ids)
 
 
 @router.get("/cases/{case_id}")

@@ -1,9 +1,9 @@
-"""The caseload: filters (status, next interview due, flags), search by dossier reference or case
-id, a dense table that refreshes itself."""
+"""The caseload: filters (status, next interview due, flags), search by name or dossier reference
+(in any script: the case service compares lowercase Latin letters), a dense table that refreshes
+itself."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,13 +14,12 @@ from icam_auth import Role
 from icam_web import pages
 from icam_web.actions import banner, gateway, go, min_position
 from icam_web.deps import Coaching
-from icam_web.gateway import optional
 from icam_web.i18n import BRUSSELS
 from icam_web.sessions import Session
 
 router = APIRouter()
 PAGE = 50
-UUID = re.compile(r"^[0-9a-fA-F-]{36}$")
+MIN_QUERY = 2  # the gateway's shortest search
 FLAGS = (
     "vulnerable",
     "minors",
@@ -29,6 +28,7 @@ FLAGS = (
     "outcome_reopened",
     "elements_outstanding",
     "referral_stalled",
+    "approval_pending",
 )
 
 
@@ -39,18 +39,6 @@ def due_before(due: str, now: datetime) -> str | None:
     bounds = {"overdue": now, "today": end_of_day, "week": end_of_day + timedelta(days=7)}
     bound = bounds.get(due)
     return bound.isoformat() if bound else None
-
-
-async def search(request: Request, session: Session, q: str) -> str | None:
-    """The case a search names: a case id, or a dossier reference (through the messages sent to that
-    person). Search by name needs the gateway (API-NEEDS.md)."""
-    if UUID.match(q):
-        return f"/cases/{q.lower()}"
-    page, _ = await optional(
-        gateway(request).get(session, "/api/notifications", "search the caseload", person_id=q, limit=1)
-    )
-    items = (page or {}).get("items", [])
-    return f"/cases/{items[0]['case_id']}" if items and items[0].get("case_id") else None
 
 
 def filters_of(request: Request, session: Session) -> dict[str, Any]:
@@ -69,24 +57,25 @@ def filters_of(request: Request, session: Session) -> dict[str, Any]:
 @router.get("/cases")
 async def caseload(request: Request, session: Coaching) -> Response:
     chosen = filters_of(request, session)
-    not_found = False
-    if chosen["q"]:
-        target = await search(request, session, chosen["q"])
-        if target:
-            return go(target)
-        not_found = True
+    htmx = request.headers.get("hx-request") == "true"
+    too_short = 0 < len(chosen["q"]) < MIN_QUERY
+    # the composed view is a coach's own caseload; the region's is the case service's caseload
+    path = "/api/views/caseload" if chosen["scope"] == "mine" else "/api/caseload"
     page = await gateway(request).get(
         session,
-        "/api/views/caseload",
-        "coach caseload review",
+        path,
+        "search the caseload" if chosen["q"] else "coach caseload review",
         coach=session.subject if chosen["scope"] == "mine" else None,
         status=chosen["status"],
         flag=chosen["flag"],
         due_before=due_before(chosen["due"], datetime.now(UTC)),
+        q=None if too_short else chosen["q"],
         limit=PAGE,
         offset=chosen["offset"],
         min_position=min_position(request),
     )
-    context = {"page": page, "filters": chosen, "flags": FLAGS, "not_found": not_found, "page_size": PAGE}
-    template = "_caseload_table.html" if request.headers.get("hx-request") == "true" else "caseload.html"
+    if chosen["q"] and not too_short and page["total"] == 1 and not htmx:
+        return go(f"/cases/{page['items'][0]['case_id']}")  # a reference or a name that names one case
+    context = {"page": page, "filters": chosen, "flags": FLAGS, "too_short": too_short, "page_size": PAGE}
+    template = "_caseload_table.html" if htmx else "caseload.html"
     return pages.render(request, template, session, **context, **banner(request))

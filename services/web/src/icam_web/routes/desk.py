@@ -9,12 +9,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from icam_web import forms, pages
+from icam_web import duplicates, forms, pages
 from icam_web.actions import again, banner, command, done_url, gateway, go, text, values_of
 from icam_web.deps import Coaching, Form
 from icam_web.i18n import BRUSSELS
 from icam_web.routes.agenda import cases_by_household
-from icam_web.routes.invitations import MEMBER_FIELDS
+from icam_web.routes.invitations import MATCH_ALIASES, MEMBER_FIELDS, possible_households, with_match
 from icam_web.sessions import Session
 
 router = APIRouter()
@@ -83,19 +83,41 @@ async def register_visit(request: Request, code: str, session: Coaching, form: F
             "appointment_at": forms.local_moment(text(form, "appointment_at")),
             "channels": [str(c) for c in form.getlist("channels")] or ["postal_letter"],
         }
-    aliases = forms.MEMBER_ALIASES | {
-        "invitation.appointment_at": "appointment_at",
-        "invitation.channels": "channels",
-    }
+    if not duplicates.decided(form):
+        candidates = await possible_households(request, session, body["members"])
+        if candidates:  # first: is this a household met before?
+            return await _desk_again(request, session, code, form, None, candidates)
+    aliases = (
+        forms.MEMBER_ALIASES
+        | MATCH_ALIASES
+        | {
+            "invitation.appointment_at": "appointment_at",
+            "invitation.channels": "channels",
+        }
+    )
     _, problem = await command(
         request,
         session,
         f"/api/desks/{code}/visits",
-        body,
-        fields=(*MEMBER_FIELDS, "outcome", "appointment_at", "channels"),
+        with_match(body, form),
+        fields=(*MEMBER_FIELDS, "outcome", "appointment_at", "channels", "match"),
         aliases=aliases,
     )
     if problem:
-        context = await desk_context(request, session, code)
-        return again(request, "desk.html", session, problem, values=values_of(form), **context)
+        shown = (
+            await possible_households(request, session, body["members"]) if duplicates.decided(form) else []
+        )
+        return await _desk_again(request, session, code, form, problem, shown)
     return go(done_url(f"/desk?desk={code}", "visit", draft=f"desk:{code}"))
+
+
+async def _desk_again(
+    request: Request, session: Session, code: str, form: Any, problem: Any, candidates: list[Any]
+) -> Response:
+    context = await desk_context(request, session, code) | {
+        "values": values_of(form),
+        "candidates": candidates,
+    }
+    if problem is None:
+        return pages.render(request, "desk.html", session, problem=None, **context)
+    return again(request, "desk.html", session, problem, **context)

@@ -3,6 +3,7 @@ the coach's booked slots of the day), re-inviting from a case, rescheduling and 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +12,7 @@ from babel.dates import get_day_names
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from icam_web import forms, pages
+from icam_web import duplicates, forms, pages
 from icam_web.actions import again, banner, command, done_url, gateway, go, text, values_of
 from icam_web.deps import Coaching, Form
 from icam_web.gateway import optional
@@ -20,11 +21,14 @@ from icam_web.sessions import Session
 
 router = APIRouter()
 SLOT_FIELDS = ("appointment_at", "channels", "office", "language", "coach_id")
+MATCH_ALIASES = {"match.linked_to": "match", "match.candidates": "match", "household_id": "match"}
 MEMBER_FIELDS = (
     "person_id",
     "given_name",
     "family_name",
     "preferred_language",
+    "birth_date",
+    "nationality",
     "email",
     "phone",
     "street",
@@ -105,6 +109,60 @@ def slot_body(form: Any, session: Session) -> dict[str, Any]:
     }
 
 
+async def possible_households(request: Request, session: Session, members: list[Any]) -> list[Any]:
+    """The existing households the first contact may belong to (none when the check cannot run:
+    the command itself then says what is wrong with the entry)."""
+    people = duplicates.people_of(members)
+    if not people:
+        return []
+    found, _ = await optional(gateway(request).post(session, "/api/duplicates/check", {"members": people}))
+    return list((found or {}).get("candidates", []))
+
+
+def with_match(body: dict[str, Any], form: Any) -> dict[str, Any]:
+    """The command with the coach's decision on the households shown (linked: that household)."""
+    match = duplicates.match_of(form)
+    if match is None:
+        return body
+    linked = {"household_id": match["linked_to"]} if match["linked_to"] else {}
+    return body | {"match": match} | linked
+
+
+def new_household_page(
+    request: Request,
+    session: Session,
+    form: Any,
+    problem: Any,
+    candidates: list[Any],
+    context: dict[str, Any],
+) -> Response:
+    values = values_of(form)
+    offices = _offices(request, session)
+    if problem is None:
+        return pages.render(
+            request,
+            "invitation.html",
+            session,
+            values=values,
+            offices=offices,
+            problem=None,
+            case=None,
+            candidates=candidates,
+            **context,
+        )
+    return again(
+        request,
+        "invitation.html",
+        session,
+        problem,
+        values=values,
+        offices=offices,
+        case=None,
+        candidates=candidates,
+        **context,
+    )
+
+
 @router.post("/invitations/new")
 async def send_invitation(request: Request, session: Coaching, form: Form) -> Response:
     body = slot_body(form, session) | {
@@ -112,26 +170,26 @@ async def send_invitation(request: Request, session: Coaching, form: Form) -> Re
         "household_id": text(form, "household_id"),
         "members": forms.members(form),
     }
+    day = (text(form, "appointment_at") or "")[:10]
+    if not duplicates.decided(form):
+        candidates = await possible_households(request, session, body["members"])
+        if candidates:  # the coach says first whether this is a household met before
+            context = await planning(request, session, day)
+            return new_household_page(request, session, form, None, candidates, context)
     answer, problem = await command(
         request,
         session,
         "/api/invitations",
-        body,
-        fields=SLOT_FIELDS + MEMBER_FIELDS,
-        aliases=forms.MEMBER_ALIASES,
+        with_match(body, form),
+        fields=SLOT_FIELDS + MEMBER_FIELDS + ("match",),
+        aliases=forms.MEMBER_ALIASES | MATCH_ALIASES,
     )
     if problem:
-        context = await planning(request, session, (text(form, "appointment_at") or "")[:10])
-        return again(
-            request,
-            "invitation.html",
-            session,
-            problem,
-            values=values_of(form),
-            offices=_offices(request, session),
-            case=None,
-            **context,
+        context = await planning(request, session, day)
+        shown = (
+            await possible_households(request, session, body["members"]) if duplicates.decided(form) else []
         )
+        return new_household_page(request, session, form, problem, shown, context)
     assert answer is not None
     return go(
         done_url(f"/invitations/opening/{answer['household_id']}", "invitation", draft="invitation:new")
@@ -141,12 +199,15 @@ async def send_invitation(request: Request, session: Coaching, form: Form) -> Re
 @router.get("/invitations/opening/{household_id}")
 async def case_opening(request: Request, household_id: str, session: Coaching) -> Response:
     """Waits (refreshing itself, with or without JavaScript) until the case service opened the case."""
-    page, _ = await optional(
-        gateway(request).get(
-            session, "/api/views/caseload", "find the new case", coach=session.subject, limit=200
-        )
+    gw = gateway(request)
+    mine, region = await asyncio.gather(
+        optional(
+            gw.get(session, "/api/views/caseload", "find the new case", coach=session.subject, limit=200)
+        ),
+        optional(gw.get(session, "/api/caseload", "find the new case", status="open", limit=200)),
     )
-    found = next((c for c in (page or {}).get("items", []) if c["household_id"] == household_id), None)
+    cases = [c for page in (mine[0], region[0]) for c in (page or {}).get("items", [])]
+    found = next((c for c in cases if c["household_id"] == household_id), None)
     if found:
         return go(f"/cases/{found['case_id']}?done=invitation&draft=invitation:new")
     return pages.render(request, "case_opening.html", session, household_id=household_id, **banner(request))

@@ -13,7 +13,9 @@ from fastapi.responses import Response
 from icam_web import forms, pages
 from icam_web.actions import again, banner, command, done_url, gateway, go, text, values_of
 from icam_web.deps import Form, TeamLead
+from icam_web.gateway import optional
 from icam_web.routes.agenda import agenda_of
+from icam_web.routes.approvals import pending_approvals
 from icam_web.sessions import Session
 
 router = APIRouter()
@@ -24,9 +26,11 @@ OVERDUE = ("contact_lost", "referral_stalled", "outcome_reopened", "elements_out
 async def overview(request: Request, session: Session) -> dict[str, Any]:
     gw = gateway(request)
     now = datetime.now(UTC).isoformat()
-    everything, late, *flagged = await asyncio.gather(
+    everything, late, workload, approvals, *flagged = await asyncio.gather(
         gw.get(session, "/api/views/caseload", PURPOSE, limit=200),
         gw.get(session, "/api/views/caseload", PURPOSE, status="open", due_before=now, limit=50),
+        optional(gw.get(session, "/api/tasks/overdue-by-coach", PURPOSE)),
+        optional(pending_approvals(request, session, limit=10)),
         *(gw.get(session, "/api/views/caseload", PURPOSE, flag=flag, limit=20) for flag in OVERDUE),
     )
     by_coach: dict[str, dict[str, int]] = {}
@@ -41,6 +45,9 @@ async def overview(request: Request, session: Session) -> dict[str, Any]:
         "late": late,
         "flagged": [(flag, page) for flag, page in zip(OVERDUE, flagged, strict=True)],
         "sampled": everything["total"] > len(everything["items"]),
+        "workload": workload[0] or [],
+        "workload_missing": workload[1],
+        "approvals": approvals[0] or {"items": [], "total": 0},
     }
 
 
@@ -55,15 +62,15 @@ async def agendas(request: Request, session: TeamLead, day: str | None = None) -
     return pages.render(request, "team_agendas.html", session, **context)
 
 
-def _regions(request: Request) -> list[tuple[str, str]]:
+def regions_of(request: Request) -> list[tuple[str, str]]:
     return [(r.code, r.names.get("fr", r.code)) for r in request.app.state.reference.regions]
 
 
-def _offices(request: Request) -> list[tuple[str, str]]:
+def offices_of(request: Request) -> list[tuple[str, str]]:
     return [(o.code, f"{o.city} ({o.region})") for o in request.app.state.reference.offices]
 
 
-async def _coaches(request: Request, session: Session) -> list[str]:
+async def coaches_of(request: Request, session: Session) -> list[str]:
     page = await gateway(request).get(session, "/api/views/caseload", PURPOSE, limit=200)
     return sorted({c["coach_id"] for c in page["items"] if c["coach_id"]})
 
@@ -79,9 +86,9 @@ async def assign_form(request: Request, case_id: str, session: TeamLead) -> Resp
         values={},
         problem=None,
         failed="",
-        coaches=await _coaches(request, session),
-        regions=_regions(request),
-        offices=_offices(request),
+        coaches=await coaches_of(request, session),
+        regions=regions_of(request),
+        offices=offices_of(request),
     )
 
 
@@ -109,9 +116,9 @@ async def assign(request: Request, case_id: str, action: str, session: TeamLead,
             case=case,
             values=values_of(form),
             failed=action,
-            coaches=await _coaches(request, session),
-            regions=_regions(request),
-            offices=_offices(request),
+            coaches=await coaches_of(request, session),
+            regions=regions_of(request),
+            offices=offices_of(request),
         )
     assert answer is not None
     target = f"/cases/{case_id}" if done == "assigned" else "/team"
