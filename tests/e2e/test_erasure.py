@@ -23,6 +23,7 @@ from anyascii import anyascii
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from icam_auth import Principal, Role
+from icam_contracts.envelope import EventEnvelope
 from icam_platform.journeys import (
     Gateway,
     GatewayError,
@@ -119,6 +120,9 @@ async def test_an_erased_person_is_found_in_clear_nowhere_and_the_receipt_names_
     assert receipt["keys_destroyed"] >= 2 and receipt["person_ids"] == [target.adult_id]
     assert {s["service"] for s in receipt["stores"]} >= SERVICES
     assert {"data_keys", "dead_letters", "idempotency_keys"} <= {s["store"] for s in receipt["stores"]}
+    announced = [r["value"] for r in await records_of(platform_under_test, "icam.privacy.events")]
+    erased = [e for e in announced if e["event_type"] == "PersonalDataErased"]
+    assert erased and all(EventEnvelope.model_validate(e) for e in announced)  # public contracts hold
     leaks = await found_in_clear(platform_under_test, needles)
     assert not leaks, "still in clear after the erasure:\n  " + "\n  ".join(leaks[:20])
     after = [await gateway.get(OPERATIONS, f"/api/stats/{s}") for s in ("funnel", "outcomes")]

@@ -43,6 +43,7 @@ from starlette.exceptions import HTTPException
 
 from icam_auth import Principal
 from icam_contracts.base import Event
+from icam_contracts.enums import ActorRole
 from icam_kernel import idempotency, journeys
 from icam_kernel.db import Connection
 from icam_kernel.decider import Aggregate, Decider, fold
@@ -77,6 +78,9 @@ class Loaded(Generic[S]):
     correlation_id: str | None
 
 
+_ACTOR_ROLES = frozenset(r.value for r in ActorRole)
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who gives a command over HTTP, and what ties it to a journey and to its retries."""
@@ -88,8 +92,11 @@ class Caller:
 
     @property
     def actor(self) -> Actor:
+        """The envelope's actor: a role the public contracts do not list (the data-protection
+        officer, an administrator) acts as `system`, under its own subject id."""
         p = self.principal
-        return Actor(id=p.subject, role=p.role.value, organisation=p.organisation or "immigration_office")
+        role = p.role.value if p.role.value in _ACTOR_ROLES else ActorRole.SYSTEM.value
+        return Actor(id=p.subject, role=role, organisation=p.organisation or "immigration_office")
 
 
 @dataclass(frozen=True)
