@@ -123,7 +123,8 @@ def test_a_conflicting_change_is_shown_and_the_outcome_form_offers_to_reload(
     me.page.locator(
         f'form[method=post][action="{form}"] button[type=submit]'
     ).click()  # now on the fresh case
-    me.page.wait_for_url("**done=outcome**")
+    me.page.wait_for_url("**done=proposed**")  # C is proposed: it takes effect once a team lead approves
+    assert "once a team lead of the region approves it" in me.text()
 
 
 async def interview_elsewhere(platform: PlatformUnderTest, coach_id: str, case: dict[str, Any]) -> None:
