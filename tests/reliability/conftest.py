@@ -5,6 +5,7 @@ printed at the end of the run."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -15,6 +16,19 @@ from icam_testing import faults
 from icam_testing.faults import PrivateServers, private_servers
 from icam_testing.households import ResilientGateway
 from icam_testing.platform_under_test import PlatformUnderTest, running_platform
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run only with ICAM_FAULTS=1 (`ICAM_FAULTS=1 ./scripts/test tests/reliability`): the suite has
+    not yet passed a whole run on the shared 2-core machine, and CI's 20 minutes cannot hold it
+    beside everything else until it does (issue #18)."""
+    if os.environ.get("ICAM_FAULTS") == "1":
+        return
+    skip = pytest.mark.skip(reason="the fault suite runs with ICAM_FAULTS=1 (see tests/reliability)")
+    for item in items:
+        if "tests/reliability" in str(item.path):
+            item.add_marker(skip)
+
 
 PORT_OFFSET = 700  # beside a developer's platform (0), the e2e suite (300) and the load bench (500)
 FAULT_SETTINGS = faults.FAST_RECOVERY
