@@ -171,14 +171,17 @@ async def list_holds(
 async def retention_schedule(
     request: Request, app: App, _: CurrentPrincipal, limit: Limit = 50, offset: Offset = 0
 ) -> list[dict[str, Any]]:
-    """Households not erased yet, with their due date (null while a case is open) and holds."""
+    """Households with someone not erased yet, with their due date (null while a case is open)
+    and holds."""
     settings = _settings(request)
     async with app.pool.acquire() as conn:
         rows = await conn.fetch(
             """select h.*, exists (select 1 from holds where household_id = h.household_id
                    and released_at is null) as held,
                    (select count(*) from household_members where household_id = h.household_id) as members
-               from households h where erased_at is null order by household_id limit $1 offset $2""",
+               from households h where erased_at is null
+                 and exists (select 1 from household_members where household_id = h.household_id)
+               order by household_id limit $1 offset $2""",
             limit,
             offset,
         )
