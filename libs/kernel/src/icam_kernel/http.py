@@ -30,7 +30,7 @@ from icam_kernel.errors import DatabaseUnavailable, DomainError, StaleReadModel
 from icam_kernel.failures import describe, is_transient
 from icam_kernel.keyring import KeyringUnavailable
 from icam_kernel.problems import HTTP_KINDS
-from icam_kernel.redaction import describe_error, field_rules, scrub
+from icam_kernel.redaction import access_path, describe_error, field_rules, scrub
 from icam_kernel.store import WrongExpectedVersion
 
 log = structlog.get_logger(__name__)
@@ -171,7 +171,7 @@ async def _infrastructure(request: Request, error: Exception) -> Response:
     """A database outage met by a read (or escaping a command) is a 503 to retry; any other
     failure of the infrastructure a 500 — neither says more than its type in the log."""
     fields = describe(error)
-    log.error("request_failed", path=request.url.path, **fields)
+    log.error("request_failed", path=access_path(request.url.path), **fields)
     if is_transient(error):
         unavailable = DatabaseUnavailable()
         return problem(503, unavailable.title, str(unavailable), kind=unavailable.code)
@@ -182,7 +182,12 @@ async def _internal(request: Request, error: Exception) -> Response:
     """Any other failure: a 500 naming the request, never the exception's text (the log has it,
     redacted, under the same request id)."""
     request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
-    log.error("request_failed", request_id=request_id, path=request.url.path, error=describe_error(error))
+    log.error(
+        "request_failed",
+        request_id=request_id,
+        path=access_path(request.url.path),
+        error=describe_error(error),
+    )
     return problem(
         500,
         "Internal error",
