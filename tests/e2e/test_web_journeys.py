@@ -79,6 +79,33 @@ def record_interview(coach: Visitor, case_id: str, notes: str, missing: str | No
     page.wait_for_url(re.compile(rf".*/cases/{case_id}\?done=interview.*"))
 
 
+PASSPORT = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def share_the_passport(coach: Visitor, case_id: str) -> str:
+    """The coach adds the passport copy asked for (and a note kept back), then shares the passport
+    with the partner once the referral reached the case; returns the shared document's id."""
+    page = coach.page
+    for kind, content in (("travel_document", PASSPORT), ("medical_certificate", PASSPORT + b" ")):
+        coach.visit(f"/cases/{case_id}/documents/new")
+        page.set_input_files(
+            "input[name=file]", files={"name": "scan.pdf", "mimeType": "application/pdf", "buffer": content}
+        )
+        page.select_option("select[name=kind]", kind)
+        page.locator(
+            f'form[method=post][action="/cases/{case_id}/documents/new"] button[type=submit]'
+        ).click()
+        page.wait_for_url(re.compile(rf".*/cases/{case_id}\?done=document.*"))
+    share = page.locator("#documents tr", has_text="Travel document").locator("button[data-share-document]")
+    until(coach, f"/cases/{case_id}", lambda v: share.count() == 1)
+    document = str(share.get_attribute("data-share-document"))
+    share.click()
+    page.wait_for_url(re.compile(rf".*/cases/{case_id}\?done=document_shared.*"))
+    assert "fedasil" in page.locator(f'#documents tr[data-document="{document}"]').inner_text()
+    coach.seen("journey-b 04b coach shared the passport with the partner")
+    return document
+
+
 def test_a_coach_leads_a_household_to_a_voluntary_return_that_the_partner_completes(
     visitors: Callable[..., Visitor],
 ) -> None:
@@ -122,6 +149,7 @@ def test_a_coach_leads_a_household_to_a_voluntary_return_that_the_partner_comple
     page.locator(f'form[method=post][action="/cases/{case_id}/outcome"] button[type=submit]').click()
     page.wait_for_url(re.compile(rf".*/cases/{case_id}\?done=outcome.*"))
     assert "Outcome recorded" in coach.text()
+    document = share_the_passport(coach, case_id)
 
     partner = visitors("demo-partner-fedasil")
     partner.sign_in("/partner")
@@ -131,6 +159,10 @@ def test_a_coach_leads_a_household_to_a_voluntary_return_that_the_partner_comple
     partner.page.locator(f'a[data-case="{case_id}"]').click()
     referral_id = partner.page.url.rsplit("/", 1)[1]
     assert family in partner.text()  # the referral itself: what the partner needs to organise the return
+    shared = partner.page.locator(f'tr[data-document="{document}"] a[target=_blank]')
+    assert partner.page.locator("tr[data-document]").count() == 1  # only what the coach shared
+    view = partner.page.request.get(partner.web_url + str(shared.get_attribute("href")))
+    assert view.status == 200 and view.body() == PASSPORT
     partner.seen("journey-b 06 partner referral")
     partner.page.locator("button[data-shortcut=a]").click()
     partner.page.wait_for_url(re.compile(r".*done=acknowledged.*"))

@@ -41,6 +41,7 @@ EVENT_CLASSES: Final[tuple[type[Event], ...]] = (
     ev.AppointmentChanged,
     ev.DocumentAdded,
     ev.DocumentRemoved,
+    ev.DocumentShared,
     ev.OutcomeDecided,
     ev.OutcomeProposed,
     ev.OutcomeApproved,

@@ -42,10 +42,14 @@ class CaseApp:
         return self.app.state.application
 
     def headers(
-        self, role: str = "coach", subject: str = "coach-4711", region: str | None = "brussels"
+        self,
+        role: str = "coach",
+        subject: str = "coach-4711",
+        region: str | None = "brussels",
+        organisation: str | None = None,
     ) -> dict[str, str]:
         """Authorization for a caller of `role`, e.g. the assigned coach of Brussels by default."""
-        principal = Principal(subject=subject, role=Role(role), region=region)
+        principal = Principal(subject=subject, role=Role(role), region=region, organisation=organisation)
         return {"Authorization": f"Bearer {self.issuer.mint(principal)}"}
 
 

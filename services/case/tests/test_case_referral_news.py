@@ -94,6 +94,65 @@ async def test_each_piece_of_referral_news_moves_the_cases_referral_status(case_
     assert rejected["referral_status"] == "rejected" and "referral_stalled" in rejected["flags"]
 
 
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+async def test_a_shared_document_is_seen_by_the_referrals_partner_only_while_it_holds_the_referral(case_app):
+    household, case_id = await open_case(case_app)
+    referral = referred(household, case_id, await decided_for_return(case_app, case_id))
+    await deliver(case_app, referral)
+    coach = case_app.headers()
+    added = await case_app.client.post(
+        f"/cases/{case_id}/documents",
+        params={"kind": "travel_document", "person_id": ADULT},
+        content=PDF,
+        headers=coach | {"content-type": "application/pdf"},
+    )
+    kept_back = await case_app.client.post(
+        f"/cases/{case_id}/documents",
+        params={"kind": "medical_certificate"},
+        content=PDF,
+        headers=coach | {"content-type": "application/pdf"},
+    )
+    document = added.json()["id"]
+    fedasil = case_app.headers("return_partner", "partner-fedasil", None, organisation="fedasil")
+    iom = case_app.headers("return_partner", "partner-iom", None, organisation="iom")
+    before = (await case_app.client.get(f"/cases/{case_id}/documents", headers=fedasil)).json()
+
+    shared = await post(case_app, f"/cases/{case_id}/documents/{document}/share", {})
+    listed = (await case_app.client.get(f"/cases/{case_id}/documents", headers=fedasil)).json()
+    link = (await case_app.client.post(f"/cases/{case_id}/documents/{document}/link", headers=fedasil)).json()
+    viewed = await case_app.client.get(link["url"], headers=fedasil)
+    not_shared = await case_app.client.post(
+        f"/cases/{case_id}/documents/{kept_back.json()['id']}/link", headers=fedasil
+    )
+    other_partner = await case_app.client.get(f"/cases/{case_id}/documents", headers=iom)
+    by_coach = (await case_app.client.get(f"/cases/{case_id}/documents", headers=coach)).json()
+    await deliver(case_app, withdrawn(household, case_id, referral.referral_id))
+    after_withdrawal = await case_app.client.get(link["url"], headers=fedasil)
+
+    assert before == [] and shared.status_code == 202 and shared.json()["events"] == ["DocumentShared"]
+    assert [d["document_id"] for d in listed] == [document] and listed[0]["shared_with"] == ["fedasil"]
+    assert viewed.status_code == 200 and viewed.content == PDF
+    assert not_shared.status_code == 404 and other_partner.status_code == 403
+    assert [d["shared_with"] for d in by_coach] == [["fedasil"], []]
+    assert after_withdrawal.status_code == 404
+
+
+async def test_a_document_is_not_shared_when_no_partner_holds_a_referral(case_app):
+    _, case_id = await open_case(case_app)
+    added = await case_app.client.post(
+        f"/cases/{case_id}/documents",
+        params={"kind": "travel_document"},
+        content=PDF,
+        headers=case_app.headers() | {"content-type": "application/pdf"},
+    )
+
+    refused = await post(case_app, f"/cases/{case_id}/documents/{added.json()['id']}/share", {})
+
+    assert refused.status_code == 409 and refused.json()["type"] == "urn:icam:problem:no-open-referral"
+
+
 async def test_a_referral_not_made_is_noted_with_its_reason(case_app):
     household, case_id = await open_case(case_app)
     decision = await decided_for_return(case_app, case_id)

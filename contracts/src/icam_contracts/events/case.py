@@ -420,6 +420,20 @@ class DocumentAdded(CaseEvent):
     )
 
 
+class DocumentShared(CaseEvent):
+    """The coach shared a document of the file with the return partner of the household's referral
+    (e.g. the travel document it needs to prepare the return). The partner sees it for as long as
+    it holds that referral open; the content never leaves the case service's document store."""
+
+    event_type: ClassVar[str] = "DocumentShared"
+    event_version: ClassVar[int] = 1
+
+    case_id: CaseId
+    document_id: UUID = Field(description="The document.", examples=["a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"])
+    referral_id: UUID = Field(description="The referral it is shared through.", examples=[ex.REFERRAL_ID])
+    partner: PartnerCode = Field(description="The return partner it is shared with.", examples=["fedasil"])
+
+
 class DocumentRemoved(CaseEvent):
     """A document was taken off the file (added by mistake, or superseded); its content is deleted."""
 

@@ -6,6 +6,7 @@ route runs; here, on top of it:
 * coach — reads cases of their region; records only on cases assigned to them;
 * team_lead — reads and records on cases of their region; reassigns and transfers them;
 * admin — reads cases (never vulnerability details);
+* return_partner — never a case; only the documents a referral it holds open shares with it;
 * ops_viewer, auditor — never a case (statistics, the audit log).
 
 Vulnerability details are need-to-know: the assigned coach and the region's team lead.
@@ -13,14 +14,28 @@ Vulnerability details are need-to-know: the assigned coach and the region's team
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from icam_auth import Forbidden, Principal, Role
 from icam_case.domain import Case
+from icam_case.domain.state import Document
 
 
 def may_read(principal: Principal, case: Case) -> None:
     """Reading a case: its region's coaches and team lead (admins: any region)."""
     if principal.role in (Role.COACH, Role.TEAM_LEAD) and not principal.works_in(case.region):
         raise Forbidden(f"case belongs to region {case.region}, not to yours")
+
+
+def visible_documents(principal: Principal, case: Case) -> Callable[[Document], bool]:
+    """Which documents of the file the caller sees: whoever may read the case, those on the file; a
+    return partner, only those shared through a referral of this case it holds open."""
+    if principal.role is Role.RETURN_PARTNER:
+        if not any(p == principal.organisation for _, p in case.referral_partners):
+            raise Forbidden("this household was never referred to your organisation")
+        return lambda d: case.shared_with_partner(d, principal.organisation)
+    may_read(principal, case)
+    return lambda d: not d.removed
 
 
 def may_record(principal: Principal, case: Case) -> None:

@@ -191,6 +191,11 @@ class DocumentOut(BaseModel):
     added_at: datetime
     person_id: str | None
     element_id: UUID | None
+    shared_with: list[str] = Field(
+        default=[],
+        description="The return partners it is shared with now (through an open referral).",
+        examples=[["fedasil"]],
+    )
 
 
 class DocumentLink(BaseModel):

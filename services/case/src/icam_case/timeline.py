@@ -86,6 +86,7 @@ _SENTENCES: Final[dict[str, Callable[[Data], str]]] = {
     ),
     "DocumentAdded": lambda d: f"Document added to the file: {_words(d['kind'])} ({d['content_type']}).",
     "DocumentRemoved": lambda d: f"Document taken off the file: {d['reason']}.",
+    "DocumentShared": lambda d: f"Document shared with return partner {d['partner']} for the referral.",
     "HouseholdMatchDecided": lambda d: (
         "Linked to a household met before." if d["decision"] == "linked" else "Confirmed as a new household."
     ),

@@ -29,6 +29,7 @@ DONE = {
     "sent_back": "Proposal sent back to the coach.",
     "document": "Document added to the file.",
     "document_removed": "Document taken off the file.",
+    "document_shared": "Document shared with the return partner.",
     "member_added": "Member added to the household.",
     "member_left": "The member is no longer part of the household.",
     "moved": "Cases moved.",

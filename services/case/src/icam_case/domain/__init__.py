@@ -11,7 +11,7 @@ from icam_case.domain.decide import (
     suspend,
     transfer,
 )
-from icam_case.domain.documents import AddDocument, add_document, remove_document
+from icam_case.domain.documents import AddDocument, add_document, remove_document, share_document
 from icam_case.domain.errors import CaseRuleViolation, CaseStateConflict
 from icam_case.domain.household import add_member, member_left
 from icam_case.domain.outcomes import approve_outcome, decide_outcome, reject_proposal
@@ -60,6 +60,7 @@ __all__ = [
     "reject_proposal",
     "remove_document",
     "resume",
+    "share_document",
     "suspend",
     "transfer",
     "withdraw_referral",

@@ -10,7 +10,13 @@ from icam_case.domain.decide import ensure_not_closed, member_of
 from icam_case.domain.errors import CaseRuleViolation, CaseStateConflict, UnknownElement
 from icam_case.domain.state import Case
 from icam_contracts.enums import DocumentKind
-from icam_contracts.events.case import CaseEvent, DocumentAdded, DocumentRemoved, DossierElementReceived
+from icam_contracts.events.case import (
+    CaseEvent,
+    DocumentAdded,
+    DocumentRemoved,
+    DocumentShared,
+    DossierElementReceived,
+)
 
 ACCEPTED_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 
@@ -80,5 +86,40 @@ def remove_document(case: Case, document_id: UUID, reason: str) -> list[CaseEven
     return [
         DocumentRemoved(
             household_id=case.household_id, case_id=case.case_id, document_id=document_id, reason=reason
+        )
+    ]
+
+
+class NoReferralToShareWith(CaseStateConflict):
+    """No return partner holds a referral of this household open: there is no one to share with (409)."""
+
+    code = "no-open-referral"
+
+
+def share_document(case: Case, document_id: UUID) -> list[CaseEvent]:
+    """Share a document with the partner of the referral the case follows; sharing it again with
+    the same referral changes nothing."""
+    ensure_not_closed(case, "share a document")
+    document = case.document(document_id)
+    if document is None or document.removed:
+        raise CaseStateConflict("no such document on the file", status=case.status, version=case.version)
+    referral_id = case.referral_id
+    partner = case.partner_of(referral_id) if referral_id else None
+    if referral_id is None or partner is None or not case.open_at_partner(referral_id):
+        raise NoReferralToShareWith(
+            "no return partner holds a referral of this household open",
+            status=case.status,
+            version=case.version,
+        )
+    if referral_id in document.shared_with:
+        return []
+    assert case.case_id is not None and case.household_id is not None
+    return [
+        DocumentShared(
+            household_id=case.household_id,
+            case_id=case.case_id,
+            document_id=document_id,
+            referral_id=referral_id,
+            partner=partner,
         )
     ]

@@ -33,6 +33,7 @@ from icam_contracts.events.case import (
     ContactProblemFlagged,
     DocumentAdded,
     DocumentRemoved,
+    DocumentShared,
     DossierElementReceived,
     DossierElementRequested,
     HouseholdMemberAdded,
@@ -111,6 +112,7 @@ class Document:
     person_id: str | None
     element_id: UUID | None
     removed: bool = False
+    shared_with: tuple[UUID, ...] = ()  # the referrals it was shared through
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,7 @@ class Case:
     # the latest news of each referral (None: no referral made), oldest first: the referral the
     # case follows is chosen from all of them, whatever order their events arrived in
     referrals: tuple[tuple[UUID | None, ReferralStatus], ...] = ()
+    referral_partners: tuple[tuple[UUID, str], ...] = ()  # the partner each referral went to
     contact_problem: bool = False
     suspension_reason: SuspensionReason | None = None
     suspension_review_on: date | None = None
@@ -219,6 +222,25 @@ class Case:
     def document(self, document_id: UUID) -> Document | None:
         """The document with this id (also one taken off the file), or None."""
         return next((d for d in self.documents if d.document_id == document_id), None)
+
+    def partner_of(self, referral_id: UUID) -> str | None:
+        """The return partner a referral went to, as the case heard it."""
+        return next((p for r, p in self.referral_partners if r == referral_id), None)
+
+    def open_at_partner(self, referral_id: UUID) -> bool:
+        """Whether the partner still holds this referral open (referred, acknowledged, overdue)."""
+        latest = next((s for r, s in reversed(self.referrals) if r == referral_id), None)
+        return latest in _PARTNER_HAS_IT
+
+    def partners_seeing(self, document: Document) -> tuple[str, ...]:
+        """The partners who see the document now: it was shared through a referral they hold open."""
+        if document.removed:
+            return ()
+        open_ones = (self.partner_of(r) for r in document.shared_with if self.open_at_partner(r))
+        return tuple(sorted({p for p in open_ones if p is not None}))
+
+    def shared_with_partner(self, document: Document, partner: str | None) -> bool:
+        return partner in self.partners_seeing(document)
 
     def element(self, element_id: UUID) -> DossierElement | None:
         """The requested element with this id, or None."""
@@ -385,6 +407,17 @@ def _document_removed(event: DocumentRemoved, case: Case, at: datetime) -> Case:
 
 
 @_apply.register
+def _document_shared(event: DocumentShared, case: Case, at: datetime) -> Case:
+    documents = tuple(
+        replace(d, shared_with=(*d.shared_with, event.referral_id))
+        if d.document_id == event.document_id
+        else d
+        for d in case.documents
+    )
+    return replace(case, documents=documents)
+
+
+@_apply.register
 def _proposed(event: OutcomeProposed, case: Case, at: datetime) -> Case:
     return replace(case, pending=event, pending_since=at)
 
@@ -427,9 +460,17 @@ def _referral(event: ReferralProgressNoted, case: Case, at: datetime) -> Case:
     followed_id, followed = followed_referral(news)
     referral_id = followed_id or case.referral_id
     changed = (referral_id, followed) != (case.referral_id, case.referral_status)
+    partners = case.referral_partners
+    if (
+        event.referral_id is not None
+        and event.partner is not None
+        and case.partner_of(event.referral_id) is None
+    ):
+        partners = (*partners, (event.referral_id, event.partner))
     return replace(
         case,
         referrals=news,
+        referral_partners=partners,
         referral_status=followed,
         referral_id=referral_id,
         referral_noted_at=at if changed else case.referral_noted_at,  # since when it is so

@@ -4,6 +4,7 @@ short-lived link, take off. Every view of a content passes the gateway, which au
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
@@ -11,6 +12,7 @@ from fastapi import Depends, Query, Request, Response
 from icam_auth.fastapi import CurrentPrincipal
 from icam_case import access, domain
 from icam_case.documents import MAX_BYTES, DocumentStore, Links, content_type_of, sha256_of
+from icam_case.domain.state import Document
 from icam_case.routes.context import App, CaseId, PersonIdPath
 from icam_case.schemas import CaseAccepted, DocumentLink, DocumentOut, DocumentRemoveIn
 from icam_contracts.enums import DocumentKind
@@ -73,10 +75,11 @@ async def add_document(
 
 
 @router.get(
-    "/cases/{case_id}/documents", summary="The documents on the file (what they are, not their content)"
+    "/cases/{case_id}/documents",
+    summary="The documents on the file (what they are, not their content); a partner: those shared with it",
 )
 async def list_documents(case_id: CaseId, who: CurrentPrincipal, app: App) -> list[DocumentOut]:
-    case = await _readable(app, case_id, who)
+    case, visible = await _documents_of(app, case_id, who)
     return [
         DocumentOut(
             document_id=d.document_id,
@@ -86,9 +89,10 @@ async def list_documents(case_id: CaseId, who: CurrentPrincipal, app: App) -> li
             added_at=d.added_at,
             person_id=d.person_id,
             element_id=d.element_id,
+            shared_with=list(case.partners_seeing(d)),
         )
         for d in case.documents
-        if not d.removed
+        if visible(d)
     ]
 
 
@@ -99,9 +103,7 @@ async def list_documents(case_id: CaseId, who: CurrentPrincipal, app: App) -> li
 async def link_to_document(
     case_id: CaseId, document_id: uuid.UUID, who: CurrentPrincipal, app: App, links: LinkKeys
 ) -> DocumentLink:
-    case = await _readable(app, case_id, who)
-    if case.document(document_id) is None:
-        raise NotFound("document", str(document_id))
+    await _document_of(app, case_id, document_id, who)
     token, expires = links.token(document_id, who.subject)
     return DocumentLink(
         url=f"/cases/{case_id}/documents/{document_id}/content?token={token}", expires_at=expires
@@ -124,11 +126,10 @@ async def view_document(
     token: Annotated[str, Query(min_length=10, max_length=200)],
 ) -> Response:
     links.check(token, document_id, who.subject)
-    case = await _readable(app, case_id, who)
-    document = case.document(document_id)
+    document = await _document_of(app, case_id, document_id, who)  # shares can end after the link
     async with app.pool.acquire() as conn:
-        content = await store.get(conn, document_id) if document and not document.removed else None
-    if document is None or content is None:
+        content = await store.get(conn, document_id)
+    if content is None:
         raise NotFound("document", str(document_id))
     headers = {
         "Content-Disposition": "inline",
@@ -155,13 +156,40 @@ async def remove_document(
     return CaseAccepted.of(result)
 
 
-async def _readable(app: App, case_id: uuid.UUID, who: CurrentPrincipal) -> domain.Case:
+@router.post(
+    "/cases/{case_id}/documents/{document_id}/share",
+    status_code=202,
+    summary="Share a document with the return partner of the household's open referral",
+)
+async def share_document(case_id: CaseId, document_id: uuid.UUID, command: Command) -> CaseAccepted:
+    result = await command.execute(
+        domain.CASE,
+        str(case_id),
+        lambda case: domain.share_document(case, document_id),
+        authorize=access.may_record,
+    )
+    return CaseAccepted.of(result)
+
+
+async def _documents_of(
+    app: App, case_id: uuid.UUID, who: CurrentPrincipal
+) -> tuple[domain.Case, Callable[[Document], bool]]:
     async with app.pool.acquire() as conn:
         case = (await app.load(conn, domain.CASE, str(case_id))).state
     if not case.exists:
         raise NotFound("case", str(case_id))
-    access.may_read(who, case)
-    return case
+    return case, access.visible_documents(who, case)
+
+
+async def _document_of(
+    app: App, case_id: uuid.UUID, document_id: uuid.UUID, who: CurrentPrincipal
+) -> Document:
+    """The document, if the caller sees it now; else 404, whether it was never there or not theirs."""
+    case, visible = await _documents_of(app, case_id, who)
+    document = case.document(document_id)
+    if document is None or not visible(document):
+        raise NotFound("document", str(document_id))
+    return document
 
 
 __all__ = ["MAX_BYTES", "PersonIdPath", "router"]

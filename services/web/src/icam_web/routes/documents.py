@@ -88,6 +88,10 @@ def _split(url: str) -> tuple[str, dict[str, str]]:
 
 @router.get("/cases/{case_id}/documents/{document_id}")
 async def open_document(request: Request, case_id: str, document_id: str, session: Coaching) -> Response:
+    return await view(request, session, case_id, document_id)
+
+
+async def view(request: Request, session: Session, case_id: str, document_id: str) -> Response:
     """Ask the case service for a link made for this person, and follow it through the gateway
     (which audits the view); the bytes go to the browser, nothing is kept."""
     gw = gateway(request)
@@ -104,6 +108,19 @@ async def open_document(request: Request, case_id: str, document_id: str, sessio
     return Response(
         answer.content, media_type=declared if viewable else "application/octet-stream", headers=headers
     )
+
+
+@router.post("/cases/{case_id}/documents/{document_id}/share")
+async def share_document(
+    request: Request, case_id: str, document_id: str, session: Coaching, form: Form
+) -> Response:
+    """Share with the partner of the open referral (the button shows only while there is one)."""
+    path = f"/api/cases/{case_id}/documents/{document_id}/share"
+    answer, problem = await command(request, session, path, {}, fields=())
+    if problem:
+        return pages.render(request, "error.html", session, status=problem.status, kind="error")
+    assert answer is not None
+    return go(done_url(f"/cases/{case_id}", "document_shared", position=answer.get("position")))
 
 
 async def _document(

@@ -13,7 +13,9 @@ from fastapi.responses import Response
 from icam_web import pages
 from icam_web.actions import again, banner, command, done_url, gateway, go, text, values_of
 from icam_web.deps import Form, Partner
+from icam_web.gateway import optional
 from icam_web.i18n import BRUSSELS
+from icam_web.routes import documents
 
 router = APIRouter()
 ACTIONS = {
@@ -40,10 +42,19 @@ async def inbox(request: Request, session: Partner) -> Response:
 
 
 async def _referral(request: Request, session: Any, referral_id: str) -> dict[str, Any]:
-    found: dict[str, Any] = await gateway(request).get(
-        session, f"/api/referrals/{referral_id}", "take a referral on"
+    """The referral, with the documents of the file the coach shared with this partner."""
+    gw = gateway(request)
+    found: dict[str, Any] = await gw.get(session, f"/api/referrals/{referral_id}", "take a referral on")
+    documents, missing = await optional(
+        gw.get(session, f"/api/cases/{found['case_id']}/documents", "documents shared with the partner")
     )
-    return found
+    return found | {"shared_documents": documents or [], "documents_missing": missing}
+
+
+@router.get("/partner/cases/{case_id}/documents/{document_id}")
+async def open_document(request: Request, case_id: str, document_id: str, session: Partner) -> Response:
+    """A document shared with this partner, through a link made for this person (the view is audited)."""
+    return await documents.view(request, session, case_id, document_id)
 
 
 @router.get("/partner/referrals/{referral_id}")
