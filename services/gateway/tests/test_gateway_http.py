@@ -49,6 +49,10 @@ def fake_case_service() -> FastAPI:
             "audit_proof": request.headers.get("x-audit-proof"),
         }
 
+    @app.get("/health/ready")
+    async def ready() -> dict[str, str]:
+        return {"status": "ready"}
+
     @app.get("/tasks/overdue-by-coach")
     async def overdue(request: Request) -> dict[str, str | None]:
         return {"audit_proof": request.headers.get("x-audit-proof")}
@@ -140,6 +144,21 @@ async def test_a_coach_reads_a_case_through_the_gateway_and_the_read_is_audited(
         "/cases/c-42",
         "interview prep",
     )
+
+
+async def test_the_services_readiness_names_each_upstream_service_ready_or_unavailable(
+    gateway: httpx.AsyncClient,
+) -> None:
+    report = await gateway.get("/health/services")
+
+    assert report.status_code == 200
+    assert report.json() == {
+        "case": "ready",
+        "invitation": "unavailable",
+        "referral": "unavailable",
+        "notification": "unavailable",
+        "privacy": "unavailable",
+    }
 
 
 async def test_no_token_is_401_problem_json(gateway: httpx.AsyncClient) -> None:

@@ -21,6 +21,7 @@ from icam_invitation.domain.calendar import BRUSSELS, WorkingHours
 from icam_invitation.testing_service import Tokens, fixed_clock, running, settings_for
 from icam_kernel import sealing
 from icam_kernel.testing import read_topic
+from icam_testing.invariants import consumer_lag
 
 JOURNEY = "0b0d2a8e-41c4-4c3b-9c55-1f2e3d4c5b6a"
 
@@ -312,52 +313,88 @@ async def test_the_no_show_timer_survives_a_restart_and_fires_once(env: dict[str
     assert len(no_shows) == 1 and no_shows[0]["correlation_id"] == sent["correlation_id"]
 
 
+async def both_deliveries_consumed(bootstrap: str, topic: str, timeout: float = 20) -> None:
+    """Wait on the condition, not a clock: the service's group committed past every delivery (of
+    the partitions it committed on: send on one key)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while any((await consumer_lag(bootstrap, topic)).values()) or not await consumer_lag(bootstrap, topic):
+        assert asyncio.get_running_loop().time() < deadline, f"{topic} still has records to consume"
+        await asyncio.sleep(0.2)
+
+
+async def send_held(
+    env: dict[str, Any], sent: dict[str, Any], invitation_id: Any, occurred_at: datetime, times: int = 1
+) -> EventEnvelope:
+    """The case service's InterviewHeld for the invited household, delivered `times` times (on one
+    case, so one partition: consumed in the order sent)."""
+    held = InterviewHeld(
+        household_id=uuid.UUID(sent["household_id"]),
+        case_id=uuid.uuid5(uuid.NAMESPACE_URL, sent["household_id"]),
+        interview_id=uuid.uuid4(),
+        invitation_id=invitation_id,
+        kind="intake",
+        coach_id="coach-1",
+        office="brussels",
+        language="fr",
+        attendees=(Attendee(person_id="8123456", member_role="adult"),),
+    )
+    envelope = EventEnvelope.wrap(
+        held,
+        event_id=uuid.uuid4(),
+        stream_version=2,
+        occurred_at=occurred_at,
+        recorded_at=datetime.now(UTC),
+        actor=Actor(id="coach-1", role="coach"),
+        correlation_id=sent["correlation_id"],
+        causation_id=str(uuid.uuid4()),
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=env["kafka"])
+    await producer.start()
+    try:
+        for _ in range(times):
+            await producer.send_and_wait(
+                env["case_topic"],
+                envelope.kafka_value(),
+                key=envelope.kafka_key(),
+                headers=envelope.kafka_headers(),
+            )
+    finally:
+        await producer.stop()
+    return envelope
+
+
 async def test_an_interview_held_marks_the_invitation_honoured(env: dict[str, Any]) -> None:
     coach = env["tokens"].header("coach-1", Role.COACH)
     async with running(env["settings"]) as http:
         sent = (await http.post("/invitations", json=invitation(slot()), headers=coach)).json()
-        held = InterviewHeld(
-            household_id=uuid.UUID(sent["household_id"]),
-            case_id=uuid.uuid4(),
-            interview_id=uuid.uuid4(),
-            invitation_id=uuid.UUID(sent["stream_id"]),
-            kind="intake",
-            coach_id="coach-1",
-            office="brussels",
-            language="fr",
-            attendees=(Attendee(person_id="8123456", member_role="adult"),),
-        )
-        envelope = EventEnvelope.wrap(
-            held,
-            event_id=uuid.uuid4(),
-            stream_version=2,
-            occurred_at=datetime.now(UTC),
-            recorded_at=datetime.now(UTC),
-            actor=Actor(id="coach-1", role="coach"),
-            correlation_id=sent["correlation_id"],
-            causation_id=str(uuid.uuid4()),
-        )
-        producer = AIOKafkaProducer(bootstrap_servers=env["kafka"])
-        await producer.start()
-        try:
-            for _ in range(2):  # a redelivery has no second effect
-                await producer.send_and_wait(
-                    env["case_topic"],
-                    envelope.kafka_value(),
-                    key=envelope.kafka_key(),
-                    headers=envelope.kafka_headers(),
-                )
-        finally:
-            await producer.stop()
+        # a redelivery has no second effect
+        envelope = await send_held(env, sent, uuid.UUID(sent["stream_id"]), datetime.now(UTC), times=2)
         messages = await read_topic(env["kafka"], env["topic"], 2, timeout=20)
-        await asyncio.sleep(1.0)
+        # once both deliveries are committed, a second effect would be in the store (same transaction)
+        await both_deliveries_consumed(env["kafka"], env["case_topic"])
         state = (await http.get(f"/invitations/{sent['stream_id']}", headers=coach)).json()
     honoured = [m["value"] for m in messages if m["value"]["event_type"] == "InvitationHonoured"]
     assert len(honoured) == 1 and state["status"] == "honoured"
     assert honoured[0]["causation_id"] == str(envelope.event_id)
     assert honoured[0]["correlation_id"] == sent["correlation_id"]
     assert len(await _events(env["db"], "InvitationHonoured")) == 1
-    assert json.loads(json.dumps(honoured[0]["data"]))["interview_id"] == str(held.interview_id)
+    assert json.loads(json.dumps(honoured[0]["data"]))["interview_id"] == str(envelope.data["interview_id"])
+
+
+async def test_an_interview_without_an_invitation_id_honours_the_households_invitation_of_that_time(
+    env: dict[str, Any],
+) -> None:
+    coach = env["tokens"].header("coach-1", Role.COACH)
+    async with running(env["settings"]) as http:
+        at = slot()
+        sent = (await http.post("/invitations", json=invitation(at), headers=coach)).json()
+        far_from_it = await send_held(env, sent, None, at - timedelta(days=10))  # an ad hoc meeting
+        at_its_time = await send_held(env, sent, None, at + timedelta(minutes=20))  # a walk-in on the day
+        await both_deliveries_consumed(env["kafka"], env["case_topic"])
+        state = (await http.get(f"/invitations/{sent['stream_id']}", headers=coach)).json()
+    honoured = await _events(env["db"], "InvitationHonoured")
+    assert state["status"] == "honoured" and len(honoured) == 1
+    assert str(honoured[0]["causation_id"]) == str(at_its_time.event_id) != str(far_from_it.event_id)
 
 
 ARABIC_INDIC_1000 = "\u0661\u0660\u0660\u0660"  # "1000" in Arabic-Indic digits

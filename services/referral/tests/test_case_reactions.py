@@ -52,15 +52,29 @@ async def test_the_referral_follows_the_region_and_shares_only_return_relevant_f
     assert detail["members"][0]["contact"]["email"] == "a.example@example.org"
 
 
-async def test_a_trajectory_closed_on_lost_contact_withdraws_the_open_referral(
-    service: Service, case_feed: CaseFeed
+@pytest.mark.parametrize(
+    ("closure", "withdrawal"),
+    [
+        (ClosureReason.LOST_CONTACT, "contact_lost"),
+        (ClosureReason.RETURN_REFUSED, "person_changed_mind"),
+        (ClosureReason.STAY_PROCEDURE_STARTED, "stay_procedure_started"),
+        (ClosureReason.TRANSFERRED, "other"),
+        (ClosureReason.OTHER, "other"),
+    ],
+)
+async def test_a_trajectory_closed_for_any_reason_but_the_departure_withdraws_the_open_referral(
+    service: Service, case_feed: CaseFeed, closure: ClosureReason, withdrawal: str
 ) -> None:
     case_id, household_id = uuid4(), uuid4()
     await case_feed.publish(case_opened(case_id, household_id))
     decided = outcome(case_id, household_id)
     await case_feed.publish(decided)
     closed = TrajectoryClosed(
-        household_id=household_id, case_id=case_id, reason=ClosureReason.LOST_CONTACT, provenance=PROVENANCE
+        household_id=household_id,
+        case_id=case_id,
+        reason=closure,
+        reason_text="the household moved abroad" if closure is ClosureReason.OTHER else None,
+        provenance=PROVENANCE,
     )
     await case_feed.publish(closed)
 
@@ -69,7 +83,39 @@ async def test_a_trajectory_closed_on_lost_contact_withdraws_the_open_referral(
         "select withdrawal_reason from referral_view where referral_id = $1 and status = 'withdrawn'",
         referral_id,
     )
-    assert reason == "contact_lost"
+    assert reason == withdrawal
+
+
+async def test_a_trajectory_closed_on_the_departure_leaves_the_referral_as_it_is(
+    service: Service, case_feed: CaseFeed
+) -> None:
+    case_id, household_id = uuid4(), uuid4()
+    await case_feed.publish(case_opened(case_id, household_id))
+    decided = outcome(case_id, household_id)
+    await case_feed.publish(decided)
+    departed = TrajectoryClosed(
+        household_id=household_id,
+        case_id=case_id,
+        reason=ClosureReason.DEPARTED_VOLUNTARILY,
+        provenance=PROVENANCE,
+    )
+    stay = TrajectorySuspended(
+        household_id=household_id,
+        case_id=case_id,
+        reason=SuspensionReason.STAY_PROCEDURE_STARTED,
+        provenance=PROVENANCE,
+    )
+    # the same case's events are handled in order: the suspension after the closure finds the
+    # referral still open only if the closure left it so
+    await case_feed.publish(departed)
+    await case_feed.publish(stay)
+
+    referral_id = referral_id_for(decided.decision_id, 1)
+    reason = await service.until(
+        "select withdrawal_reason from referral_view where referral_id = $1 and status = 'withdrawn'",
+        referral_id,
+    )
+    assert reason == "stay_procedure_started"
 
 
 async def test_an_outcome_for_an_unknown_case_is_dead_lettered_not_guessed(
