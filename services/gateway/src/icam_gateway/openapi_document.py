@@ -5,7 +5,8 @@ Composed from the services' own OpenAPI documents and the route table (so it can
 either): each row becomes `/api<path>` with the service's request and response schemas, its
 problem responses, a unique operationId (`<service>_<operation>`) and the service as tag; the
 gateway's own routes (views, audit, health) are added as the gateway declares them. Component
-schemas are prefixed with their service (`case.Page`) where two services use one name.
+schemas are prefixed with their service (`case.Page`), title included, where two services use
+one name for two shapes.
 
 The composed document is committed (`openapi.json` in this package) and served at
 `/openapi.json`; `python -m icam_gateway.openapi_document` writes it again, and a test fails
@@ -86,7 +87,11 @@ def compose(services: dict[str, dict[str, Any]], gateway: dict[str, Any]) -> dic
     schemas: dict[str, Any] = {}
     for service, document in {**services, "gateway": gateway}.items():
         for name, schema in document.get("components", {}).get("schemas", {}).items():
-            schemas[names[service][name]] = _renamed_refs(schema, names[service])
+            renamed = _renamed_refs(schema, names[service])
+            if names[service][name] != name:
+                # generators name a model after its title: two services' `MemberIn` would be one class
+                renamed["title"] = names[service][name]
+            schemas[names[service][name]] = renamed
     for route in ROUTES:
         if route.service == "gateway":
             continue
