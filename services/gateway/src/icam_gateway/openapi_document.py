@@ -42,6 +42,14 @@ _UPSTREAM = {
     "504": "The owning service did not answer in time: retry",
 }
 _REF = re.compile(r'"#/components/schemas/([^"]+)"')
+# a gateway view that answers one service operation's answer unchanged says which (`answer_of`)
+_ANSWER_OF = "x-icam-answer-of"
+
+
+def answer_of(service: str, path: str) -> dict[str, Any]:
+    """`openapi_extra` of a gateway view that passes on the answer of `GET <path>` of `service`: the
+    composed document gives the view that operation's success response (its schema, not `{}`)."""
+    return {_ANSWER_OF: {"service": service, "path": path}}
 
 
 def _renamed_refs(node: Any, names: dict[str, str]) -> Any:
@@ -101,7 +109,12 @@ def compose(services: dict[str, dict[str, Any]], gateway: dict[str, Any]) -> dic
         )
     for path, operations in gateway["paths"].items():
         for method, operation in operations.items():
-            paths.setdefault(path, {})[method] = _renamed_refs(operation, names["gateway"])
+            composed = _renamed_refs(operation, names["gateway"])
+            source = composed.pop(_ANSWER_OF, None)
+            if source is not None:
+                answer = services[source["service"]]["paths"][source["path"]]["get"]["responses"]["200"]
+                composed["responses"]["200"] = _renamed_refs(answer, names[source["service"]])
+            paths.setdefault(path, {})[method] = composed
     return {
         "openapi": gateway["openapi"],
         "info": gateway["info"],
