@@ -48,6 +48,12 @@ QUERY = (400, 401, 403, 404, 422)
 COMMAND = (400, 401, 403, 404, 409, 413, 422)
 
 
+def binary_content(*media_types: str) -> dict[str, Any]:
+    """The `content` of a body or response that is the file itself (a PDF, an image): each media type
+    with the schema of raw bytes, so that a client generator types it as a file rather than skip it."""
+    return {media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in media_types}
+
+
 def _problem_response(status: int) -> dict[str, Any]:
     return {
         "description": _TITLES.get(status, HTTP_KINDS.get(status, ("", "Problem"))[1]),

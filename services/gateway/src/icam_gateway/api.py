@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from icam_auth import Principal, Role
 from icam_auth.fastapi import CurrentPrincipal
-from icam_gateway import audit, policy, proxy, views
+from icam_gateway import audit, openapi_document, policy, proxy, views
 from icam_gateway.runtime import Runtime, runtime
 from icam_kernel.http import problem
 from icam_kernel.http_queries import MAX_OFFSET, MAX_PAGE
@@ -66,7 +66,12 @@ class CaseloadFilters(BaseModel):
     min_position: int | None = Field(default=None, ge=0)
 
 
-@router.get("/views/caseload", tags=["views"], summary="A coach's caseload (composed view)")
+@router.get(
+    "/views/caseload",
+    tags=["views"],
+    summary="A coach's caseload (composed view)",
+    openapi_extra=openapi_document.answer_of("case", "/caseload"),
+)
 async def caseload_view(
     request: Request, principal: CurrentPrincipal, rt: RuntimeDep, _: Annotated[CaseloadFilters, Query()]
 ) -> Response:
@@ -93,7 +98,12 @@ async def case_view(
     return await views.case_across_services(rt, request, principal, case_id, min_position)
 
 
-@router.get("/views/partner-inbox", tags=["views"], summary="The calling partner's open referrals")
+@router.get(
+    "/views/partner-inbox",
+    tags=["views"],
+    summary="The calling partner's open referrals",
+    openapi_extra=openapi_document.answer_of("referral", "/partners/{code}/inbox"),
+)
 async def partner_inbox_view(request: Request, rt: RuntimeDep, principal: CurrentPrincipal) -> Response:
     if not principal.organisation:
         return problem(403, "Forbidden", "the token names no partner organisation", kind="forbidden")

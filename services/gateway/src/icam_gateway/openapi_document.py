@@ -5,7 +5,8 @@ Composed from the services' own OpenAPI documents and the route table (so it can
 either): each row becomes `/api<path>` with the service's request and response schemas, its
 problem responses, a unique operationId (`<service>_<operation>`) and the service as tag; the
 gateway's own routes (views, audit, health) are added as the gateway declares them. Component
-schemas are prefixed with their service (`case.Page`) where two services use one name.
+schemas are prefixed with their service (`case.Page`), title included, where two services use
+one name for two shapes.
 
 The composed document is committed (`openapi.json` in this package) and served at
 `/openapi.json`; `python -m icam_gateway.openapi_document` writes it again, and a test fails
@@ -41,6 +42,14 @@ _UPSTREAM = {
     "504": "The owning service did not answer in time: retry",
 }
 _REF = re.compile(r'"#/components/schemas/([^"]+)"')
+# a gateway view that answers one service operation's answer unchanged says which (`answer_of`)
+_ANSWER_OF = "x-icam-answer-of"
+
+
+def answer_of(service: str, path: str) -> dict[str, Any]:
+    """`openapi_extra` of a gateway view that passes on the answer of `GET <path>` of `service`: the
+    composed document gives the view that operation's success response (its schema, not `{}`)."""
+    return {_ANSWER_OF: {"service": service, "path": path}}
 
 
 def _renamed_refs(node: Any, names: dict[str, str]) -> Any:
@@ -86,7 +95,11 @@ def compose(services: dict[str, dict[str, Any]], gateway: dict[str, Any]) -> dic
     schemas: dict[str, Any] = {}
     for service, document in {**services, "gateway": gateway}.items():
         for name, schema in document.get("components", {}).get("schemas", {}).items():
-            schemas[names[service][name]] = _renamed_refs(schema, names[service])
+            renamed = _renamed_refs(schema, names[service])
+            if names[service][name] != name:
+                # generators name a model after its title: two services' `MemberIn` would be one class
+                renamed["title"] = names[service][name]
+            schemas[names[service][name]] = renamed
     for route in ROUTES:
         if route.service == "gateway":
             continue
@@ -96,7 +109,12 @@ def compose(services: dict[str, dict[str, Any]], gateway: dict[str, Any]) -> dic
         )
     for path, operations in gateway["paths"].items():
         for method, operation in operations.items():
-            paths.setdefault(path, {})[method] = _renamed_refs(operation, names["gateway"])
+            composed = _renamed_refs(operation, names["gateway"])
+            source = composed.pop(_ANSWER_OF, None)
+            if source is not None:
+                answer = services[source["service"]]["paths"][source["path"]]["get"]["responses"]["200"]
+                composed["responses"]["200"] = _renamed_refs(answer, names[source["service"]])
+            paths.setdefault(path, {})[method] = composed
     return {
         "openapi": gateway["openapi"],
         "info": gateway["info"],

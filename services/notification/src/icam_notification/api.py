@@ -19,6 +19,7 @@ from icam_auth import Forbidden, Principal, Role
 from icam_auth.fastapi import CurrentPrincipal
 from icam_kernel.errors import NotFound
 from icam_kernel.http_queries import Limit, Offset
+from icam_kernel.openapi import binary_content
 from icam_kernel.routing import PolicyRouter
 
 NOTIFICATION_EXAMPLE: dict[str, Any] = {
@@ -192,7 +193,9 @@ async def get_notification(request: Request, caller: Caller, notification_id: UU
     "/notifications/{notification_id}/pdf",
     summary="The letter of a postal notification, as PDF",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}, "description": "The letter, one A4 page."}},
+    responses={
+        200: {"content": binary_content("application/pdf"), "description": "The letter, one A4 page."}
+    },
 )
 async def get_letter(request: Request, caller: Caller, notification_id: UUID) -> Response:
     """The PDF letter as stored for printing; 404 until it was rendered, or for other channels."""

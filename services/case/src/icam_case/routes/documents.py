@@ -12,15 +12,19 @@ from fastapi import Depends, Query, Request, Response
 from icam_auth.fastapi import CurrentPrincipal
 from icam_case import access, domain
 from icam_case.documents import MAX_BYTES, DocumentStore, Links, content_type_of, sha256_of
+from icam_case.domain.documents import ACCEPTED_TYPES
 from icam_case.domain.state import Document
 from icam_case.routes.context import App, CaseId, PersonIdPath
 from icam_case.schemas import CaseAccepted, DocumentLink, DocumentOut, DocumentRemoveIn
 from icam_contracts.enums import DocumentKind
 from icam_kernel.errors import NotFound
 from icam_kernel.http_commands import Command
+from icam_kernel.openapi import binary_content
 from icam_kernel.routing import PolicyRouter
 
 router = PolicyRouter("case", tags=["documents"])
+# what a document may be, in a fixed order (the OpenAPI document is committed)
+FILE_TYPES = tuple(sorted(ACCEPTED_TYPES))
 
 
 async def _store(request: Request) -> DocumentStore:
@@ -44,7 +48,7 @@ LinkKeys = Annotated[Links, Depends(_links)]
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {t: {} for t in ("application/pdf", "image/jpeg", "image/png")},
+            "content": binary_content(*FILE_TYPES),
         }
     },
 )
@@ -114,7 +118,7 @@ async def link_to_document(
     "/cases/{case_id}/documents/{document_id}/content",
     summary="The document itself, through a link made for the caller",
     response_class=Response,
-    responses={200: {"content": {t: {} for t in ("application/pdf", "image/jpeg", "image/png")}}},
+    responses={200: {"content": binary_content(*FILE_TYPES)}},
 )
 async def view_document(
     case_id: CaseId,

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from icam_auth.fastapi import CurrentPrincipal
 from icam_kernel.http_queries import App
+from icam_kernel.openapi import binary_content
 from icam_kernel.routing import PolicyRouter
 from icam_privacy import subject_access
 from icam_privacy.config import PrivacySettings
@@ -21,7 +22,7 @@ PersonId = Annotated[str, Query(min_length=1, max_length=50, pattern=r"^[A-Za-z0
 @router.get(
     "/subjects/{person_id}",
     summary="Everything the platform holds about a person (GDPR art. 15)",
-    responses={200: {"content": {"application/json": {}, "application/pdf": {}}}},
+    responses={200: {"content": {"application/json": {}, **binary_content("application/pdf")}}},
 )
 async def export(
     person_id: str,
