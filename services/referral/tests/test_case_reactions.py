@@ -1,6 +1,6 @@
 """What the referral service learns from case events, and how a changed case ends a referral."""
 
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -52,6 +52,24 @@ async def test_the_referral_follows_the_region_and_shares_only_return_relevant_f
     assert detail["members"][0]["contact"]["email"] == "a.example@example.org"
 
 
+async def referred(case_feed: CaseFeed) -> tuple[UUID, UUID, UUID]:
+    """A case whose outcome (return accepted) the referral service turned into a referral:
+    (case id, household id, referral id)."""
+    case_id, household_id = uuid4(), uuid4()
+    await case_feed.publish(case_opened(case_id, household_id))
+    decided = outcome(case_id, household_id)
+    await case_feed.publish(decided)
+    return case_id, household_id, referral_id_for(decided.decision_id, 1)
+
+
+async def withdrawal_reason(service: Service, referral_id: UUID) -> str:
+    found: str = await service.until(
+        "select withdrawal_reason from referral_view where referral_id = $1 and status = 'withdrawn'",
+        referral_id,
+    )
+    return found
+
+
 @pytest.mark.parametrize(
     ("closure", "withdrawal"),
     [
@@ -65,10 +83,7 @@ async def test_the_referral_follows_the_region_and_shares_only_return_relevant_f
 async def test_a_trajectory_closed_for_any_reason_but_the_departure_withdraws_the_open_referral(
     service: Service, case_feed: CaseFeed, closure: ClosureReason, withdrawal: str
 ) -> None:
-    case_id, household_id = uuid4(), uuid4()
-    await case_feed.publish(case_opened(case_id, household_id))
-    decided = outcome(case_id, household_id)
-    await case_feed.publish(decided)
+    case_id, household_id, referral_id = await referred(case_feed)
     closed = TrajectoryClosed(
         household_id=household_id,
         case_id=case_id,
@@ -78,21 +93,14 @@ async def test_a_trajectory_closed_for_any_reason_but_the_departure_withdraws_th
     )
     await case_feed.publish(closed)
 
-    referral_id = referral_id_for(decided.decision_id, 1)
-    reason = await service.until(
-        "select withdrawal_reason from referral_view where referral_id = $1 and status = 'withdrawn'",
-        referral_id,
-    )
+    reason = await withdrawal_reason(service, referral_id)
     assert reason == withdrawal
 
 
 async def test_a_trajectory_closed_on_the_departure_leaves_the_referral_as_it_is(
     service: Service, case_feed: CaseFeed
 ) -> None:
-    case_id, household_id = uuid4(), uuid4()
-    await case_feed.publish(case_opened(case_id, household_id))
-    decided = outcome(case_id, household_id)
-    await case_feed.publish(decided)
+    case_id, household_id, referral_id = await referred(case_feed)
     departed = TrajectoryClosed(
         household_id=household_id,
         case_id=case_id,
@@ -110,11 +118,7 @@ async def test_a_trajectory_closed_on_the_departure_leaves_the_referral_as_it_is
     await case_feed.publish(departed)
     await case_feed.publish(stay)
 
-    referral_id = referral_id_for(decided.decision_id, 1)
-    reason = await service.until(
-        "select withdrawal_reason from referral_view where referral_id = $1 and status = 'withdrawn'",
-        referral_id,
-    )
+    reason = await withdrawal_reason(service, referral_id)
     assert reason == "stay_procedure_started"
 
 
@@ -134,10 +138,7 @@ async def test_an_outcome_for_an_unknown_case_is_dead_lettered_not_guessed(
 async def test_a_stay_procedure_suspends_the_trajectory_and_withdraws_the_referral(
     service: Service, case_feed: CaseFeed
 ) -> None:
-    case_id, household_id = uuid4(), uuid4()
-    await case_feed.publish(case_opened(case_id, household_id))
-    decided = outcome(case_id, household_id)
-    await case_feed.publish(decided)
+    case_id, household_id, referral_id = await referred(case_feed)
     await case_feed.publish(
         TrajectorySuspended(
             household_id=household_id,
@@ -147,11 +148,7 @@ async def test_a_stay_procedure_suspends_the_trajectory_and_withdraws_the_referr
         )
     )
 
-    referral_id = referral_id_for(decided.decision_id, 1)
-    reason = await service.until(
-        "select withdrawal_reason from referral_view where referral_id = $1 and status = 'withdrawn'",
-        referral_id,
-    )
+    reason = await withdrawal_reason(service, referral_id)
     assert reason == "stay_procedure_started"
 
 

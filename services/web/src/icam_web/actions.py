@@ -116,6 +116,16 @@ async def command(
         return None, problems.view_of(problem.status, problem.problem, lang.gettext, fields, aliases)
 
 
+async def one_click(request: Request, session: Session, path: str, case_id: str, done: str) -> Response:
+    """A button on the case file that sends a command without a form to fill: back to the file
+    with the banner `done`, or the error page (the button shows only where the command fits)."""
+    answer, problem = await command(request, session, path, {}, fields=())
+    if problem:
+        return pages.render(request, "error.html", session, status=problem.status, kind="error")
+    assert answer is not None
+    return go(done_url(f"/cases/{case_id}", done, position=answer.get("position")))
+
+
 def again(
     request: Request, template: str, session: Session, problem: problems.ProblemView, **context: Any
 ) -> Response:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from icam_web import forms, pages
-from icam_web.actions import again, command, done_url, gateway, go, text, values_of
+from icam_web.actions import again, command, done_url, gateway, go, one_click, text, values_of
 from icam_web.deps import Coaching, Form
 from icam_web.sessions import Session
 
@@ -97,11 +97,7 @@ async def element_received(
     request: Request, case_id: str, element_id: str, session: Coaching, form: Form
 ) -> Response:
     path = f"/api/cases/{case_id}/dossier-elements/{element_id}/received"
-    answer, problem = await command(request, session, path, {}, fields=())
-    if problem:
-        return pages.render(request, "error.html", session, status=problem.status, kind="error")
-    assert answer is not None
-    return go(done_url(f"/cases/{case_id}", "element", position=answer.get("position")))
+    return await one_click(request, session, path, case_id, "element")
 
 
 def _partners(request: Request) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from icam_web import csrf, pages, problems
-from icam_web.actions import again, command, done_url, gateway, go, text, values_of
+from icam_web.actions import again, command, done_url, gateway, go, one_click, text, values_of
 from icam_web.deps import Coaching, CsrfRefused, Form
 from icam_web.gateway import GatewayProblem, Upload
 from icam_web.routes.case_actions import case_of
@@ -116,11 +116,7 @@ async def share_document(
 ) -> Response:
     """Share with the partner of the open referral (the button shows only while there is one)."""
     path = f"/api/cases/{case_id}/documents/{document_id}/share"
-    answer, problem = await command(request, session, path, {}, fields=())
-    if problem:
-        return pages.render(request, "error.html", session, status=problem.status, kind="error")
-    assert answer is not None
-    return go(done_url(f"/cases/{case_id}", "document_shared", position=answer.get("position")))
+    return await one_click(request, session, path, case_id, "document_shared")
 
 
 async def _document(
