@@ -157,5 +157,10 @@ class CachedKeyring:
         for subject in [s for s, (_, key) in self._subjects.items() if key.key_id in gone]:
             del self._subjects[subject]
 
+    def clear(self) -> None:
+        """Drop every key: the next use of each asks the custodian (a cold cache, for benches)."""
+        self._ids.clear()
+        self._subjects.clear()
+
     def _fresh(self, entry: tuple[float, DataKey] | None) -> bool:
         return entry is not None and time.monotonic() - entry[0] < self.ttl

@@ -129,8 +129,8 @@ async def _trajectory(gw: ResilientGateway, jr: Journey) -> None:
         await j.decide_outcome(gw, jr.coach, jr.case_id, "legal_stay_possible", language=language, **extra)
         await j.wait_for_status(gw, jr.coach, jr.case_id, "suspended", timeout=120)
     elif jr.kind == "C":
-        extra = {"consequences_explained": True}
-        await j.decide_outcome(gw, jr.coach, jr.case_id, "return_refused", language=language, **extra)
+        lead = j.team_lead(f"lead-{jr.region}", jr.region)  # outcome C takes effect on approval
+        await j.refuse_return(gw, jr.coach, lead, jr.case_id, language=language)
         await j.wait_for_status(gw, jr.coach, jr.case_id, "closed", timeout=120)
     else:
         await _return_with_fedasil(gw, jr, language)
