@@ -203,6 +203,10 @@ async def test_an_event_larger_than_the_topic_takes_is_refused_with_a_413_and_no
     await under("oversized event (413)", gw, faulty_platform, oversized, figures=figures)
 
 
+# the services that consume invitation events: each dead-letters the poison once
+READERS = ("case", "notification", "privacy")
+
+
 async def test_a_poison_event_is_dead_lettered_once_per_consumer_and_holds_back_only_its_stream(
     gw: ResilientGateway, faulty_platform: PlatformUnderTest, figures: list[dict[str, Any]]
 ) -> None:
@@ -217,18 +221,18 @@ async def test_a_poison_event_is_dead_lettered_once_per_consumer_and_holds_back_
         await _publish(
             faulty_platform.kafka_bootstrap, topic, [(good[0], json.dumps(poison).encode(), good[2]), good]
         )
-        await _until(lambda: _parked(urls, ("case", "notification")), what="the good one parked behind it")
+        await _until(lambda: _parked(urls, READERS), what="the good one parked behind it")
 
     await under(
         "poison event (dead letter)",
         gw,
         faulty_platform,
         poison_then_a_good_one,
-        dead_letters_allowed=2,
+        dead_letters_allowed=len(READERS),
         figures=figures,
     )
 
-    for service in ("case", "notification"):  # the operator gives up on it: the stream flows again
+    for service in READERS:  # the operator gives up on it: the stream flows again
         conn = await asyncpg.connect(urls[service])
         try:
             [letter] = await list_dead_letters(conn)
@@ -236,7 +240,7 @@ async def test_a_poison_event_is_dead_lettered_once_per_consumer_and_holds_back_
             await discard(conn, letter["id"])
         finally:
             await conn.close()
-    await _until(lambda: _released(urls, ("case", "notification")), what="the parked event applied")
+    await _until(lambda: _released(urls, READERS), what="the parked event applied")
     await j.find_case(
         gw, j.coach("faults-poison-coach"), str(household), timeout=60, coach="faults-poison-coach"
     )
