@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -120,7 +120,8 @@ def peer_saves(url: str, writers: int, per_writer: int) -> float | None:
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": parts.path.lstrip("/"),
-        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        # the test servers' PostgreSQL listens on a Unix socket named in the query (`?host=/dir`)
+        "POSTGRES_HOST": parse_qs(parts.query).get("host", [parts.hostname or "127.0.0.1"])[0],
         "POSTGRES_PORT": str(parts.port or 5432),
         "POSTGRES_USER": unquote(parts.username or ""),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
