@@ -19,6 +19,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import Decision
 from opentelemetry.trace import SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from icam_kernel import tracing
 from icam_kernel.db import Connection
@@ -33,6 +34,7 @@ from icam_kernel.tracing_export import TraceStarts, redacted
 
 TopicFactory = Callable[..., Awaitable[str]]
 NAME, BIRTH = "Xochiquetzal", "1990-04-12"
+UPSTREAM = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 STANDARD_HEADERS = {
     "event_type",
     "event_version",
@@ -178,7 +180,7 @@ async def test_a_consumer_handles_a_record_in_a_child_of_its_header_and_what_it_
         )
 
     consumer = IdempotentConsumer(db, "case-from-invitations", open_case)
-    upstream = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    upstream = UPSTREAM
 
     outcome = await consumer.process(delivery_of(event, "icam.invitation.events", upstream))
 
@@ -261,6 +263,8 @@ def test_a_trace_starts_at_a_request_or_a_timer_and_follows_a_sampled_parent_wha
     assert nothing.should_sample(sampled, 1, "select", SpanKind.CLIENT).decision is Decision.RECORD_AND_SAMPLE
     assert everything.should_sample(unsampled, 1, "GET", SpanKind.SERVER).decision is Decision.DROP
     assert tracing.context_of("not-a-traceparent") is None and tracing.context_of(None) is None
+    carried = TraceContextTextMapPropagator().extract({"traceparent": UPSTREAM, "tracestate": "vendor=x"})
+    assert everything.should_sample(carried, 1, "GET", SpanKind.SERVER).trace_state is None  # not kept
 
 
 def app_naming_a_person(db: asyncpg.Pool) -> FastAPI:

@@ -372,7 +372,8 @@ class OutboxRelay:
         """Hand one row's record to the producer; the acknowledgement to await. A row appended in a
         trace is sent in a producer span of that trace, named in the record's `traceparent`."""
         headers = row_headers(row)
-        span = tracing.producing(self.topic, row["traceparent"], _span_attributes(self.topic, row))
+        traced = row["traceparent"]  # None unless appended in a trace (always, with tracing off)
+        span = tracing.producing(self.topic, traced, _span_attributes(self.topic, row)) if traced else None
         if span is not None:
             headers.append((tracing.TRACEPARENT, (tracing.traceparent_of(span) or "").encode()))
         try:
