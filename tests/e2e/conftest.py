@@ -10,6 +10,7 @@ import pytest
 from icam_platform.journeys import Gateway, desks_open_today, fast_platform_settings
 from icam_testing.browser import Visitor, chromium
 from icam_testing.platform_under_test import PlatformUnderTest, running_platform
+from icam_testing.traces import TraceReceiver
 
 
 @pytest.fixture(scope="session")
@@ -18,10 +19,15 @@ def platform_under_test(
 ) -> Iterator[PlatformUnderTest]:
     """Every service and the gateway as processes, with rules configured so that a whole trajectory
     (including a no-show) runs in seconds: no notice period, any day and hour, 3-second slots,
-    1-second no-show grace, walk-in desks open today (ADR 0006)."""
+    1-second no-show grace, walk-in desks open today (ADR 0006). Every process traces, exporting to
+    a receiver of the session's; only the requests a test sends with a sampled `traceparent` are
+    traced (`test_traces.py`)."""
     home = tmp_path_factory.mktemp("platform")
     settings = fast_platform_settings(desks_open_today(home / "reference.json"))
-    with running_platform(kafka_bootstrap, postgres_url, home, settings) as platform:
+    with (
+        TraceReceiver() as traces,
+        running_platform(kafka_bootstrap, postgres_url, home, settings, traces=traces) as platform,
+    ):
         yield platform
 
 

@@ -13,6 +13,9 @@ then escapes (the batch is rewound and delivered again) — it is never dead-let
 the handler itself is retried `attempts` times, then dead-lettered (`<topic>.dlq` and the
 `dead_letters` table), and the offset moves on; later events of the same stream are parked behind
 the dead letter until it is resolved (`icam_kernel.sequencing`).
+
+Traces (ADR 0016): a record whose headers carry a `traceparent` is handled in a consumer span,
+child of the relay's producer span; what the handler appends continues that trace.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from opentelemetry.trace import SpanKind
 
 from icam_contracts.envelope import (
     HEADER_DLQ_CONSUMER_GROUP,
@@ -41,7 +45,7 @@ from icam_contracts.envelope import (
     HEADER_DLQ_ORIGINAL_PARTITION,
     HEADER_DLQ_ORIGINAL_TOPIC,
 )
-from icam_kernel import sealing, sequencing
+from icam_kernel import sealing, sequencing, tracing
 from icam_kernel.db import Connection
 from icam_kernel.events import RecordedEvent
 from icam_kernel.failures import describe, is_transient
@@ -172,6 +176,31 @@ class IdempotentConsumer:
         Raises only when an outage outlasts the policy's ceiling (the batch is then rewound)."""
         if not self.interested_in(delivery):
             return Outcome.NOT_OF_INTEREST
+        if not tracing.enabled():
+            return await self._process(delivery)
+        traceparent = delivery.header(tracing.TRACEPARENT)
+        name = f"process {delivery.topic}"
+        attributes = self._span_attributes(delivery)
+        with tracing.continued(traceparent, name, kind=SpanKind.CONSUMER, attributes=attributes) as span:
+            outcome = await self._process(delivery)
+            if span is not None:
+                span.set_attribute("icam.outcome", outcome.value)
+            return outcome
+
+    def _span_attributes(self, delivery: Delivery) -> dict[str, str | int]:
+        return {
+            "messaging.system": "kafka",
+            "messaging.destination.name": delivery.topic,
+            "messaging.operation.type": "process",
+            "messaging.consumer.group.name": self.name,
+            "messaging.destination.partition.id": str(delivery.partition),
+            "messaging.kafka.message.offset": delivery.offset,
+            "messaging.message.id": delivery.header("event_id") or "",
+            "icam.consumer": self.name,
+            "icam.event_type": delivery.header("event_type") or "",
+        }
+
+    async def _process(self, delivery: Delivery) -> Outcome:
         waited, outage_since = 0, None
         while True:
             try:

@@ -9,7 +9,8 @@ e-mail addresses and phone numbers in every string (exception texts and tracebac
 structlog's own lines and for the standard library's (aiokafka, uvicorn), which go through the same
 processors. uvicorn's access lines, when they are on, name the path without its query string (a
 name search, a person's reference). Metric labels are codes (topic, consumer, outcome), never
-values of a request or an event.
+values of a request or an event. With tracing on (`icam_kernel.tracing`), a line written inside a
+span names its `trace_id` and `span_id`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from structlog.typing import EventDict, Processor
 
 from icam_kernel.redaction import MASK, access_path, is_personal, redact, scrub_error_text
+from icam_kernel.tracing import trace_ids
 
 _FAST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -122,6 +124,7 @@ def processors(renderer: Processor) -> list[Processor]:
     """structlog's chain: context, level, time, the exception rendered, then redacted, rendered."""
     return [
         structlog.contextvars.merge_contextvars,
+        trace_ids,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
@@ -136,6 +139,7 @@ def standard_library_handler(renderer: Processor) -> logging.Handler:
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[
             structlog.contextvars.merge_contextvars,
+            trace_ids,
             structlog.processors.add_log_level,
             structlog.stdlib.add_logger_name,
             structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -12,6 +12,10 @@ its oldest waiting row and drops the rows already there, so a takeover after a c
 broker's acknowledgement and the delete publishes nothing twice. A row the broker refuses for good
 (larger than the topic's limit) is moved aside to `outbox_refused` with the reason, counted in
 `icam_outbox_refused_total`, and the rest of the topic flows.
+
+Traces (ADR 0016): a row appended inside a trace keeps the appending span's `traceparent`; its
+record is sent in a producer span, child of that one and ended at the broker's answer, whose
+`traceparent` is a header of the record. Without tracing, or a row without a trace, nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka import errors as kafka_errors
+from opentelemetry.trace import Span
 
+from icam_kernel import tracing
 from icam_kernel.db import Connection
 from icam_kernel.events import CONTENT_TYPE
 from icam_kernel.failures import Backoff, describe, is_transient, safe_message
@@ -45,7 +51,7 @@ log = structlog.get_logger(__name__)
 _BATCH = """
 select e.global_position, e.stream_id, e.stream_version, e.event_id, e.event_type, e.event_version,
        e.data::text as data, e.actor::text as actor, e.correlation_id, e.causation_id,
-       e.occurred_at, e.recorded_at
+       e.occurred_at, e.recorded_at, o.traceparent
 from outbox o join events e on e.global_position = o.position
 where o.topic = $1 and o.position <> all($3::bigint[]) order by o.position limit $2
 """
@@ -327,10 +333,7 @@ class OutboxRelay:
         """One row in a batch of its own: published, or refused and moved aside (and then the
         producer is replaced: its sequence numbers no longer match the broker's)."""
         try:
-            ack = await producer.send(
-                self.topic, envelope_bytes(row), key=row["stream_id"].encode(), headers=row_headers(row)
-            )
-            await ack
+            await (await self._send(producer, row))
         except Exception as error:
             if is_transient(error):
                 raise
@@ -358,16 +361,29 @@ class OutboxRelay:
         acks: list[Awaitable[Any]] = []
         for r in rows:
             try:
-                acks.append(
-                    await producer.send(
-                        self.topic, envelope_bytes(r), key=r["stream_id"].encode(), headers=row_headers(r)
-                    )
-                )
+                acks.append(await self._send(producer, r))
             except Exception as error:
                 if is_transient(error):
                     raise
                 acks.append(_failed(error))
         return asyncio.gather(*acks, return_exceptions=True)
+
+    async def _send(self, producer: AIOKafkaProducer, row: Any) -> Awaitable[Any]:
+        """Hand one row's record to the producer; the acknowledgement to await. A row appended in a
+        trace is sent in a producer span of that trace, named in the record's `traceparent`."""
+        headers = row_headers(row)
+        traced = row["traceparent"]  # None unless appended in a trace (always, with tracing off)
+        span = tracing.producing(self.topic, traced, _span_attributes(self.topic, row)) if traced else None
+        if span is not None:
+            headers.append((tracing.TRACEPARENT, (tracing.traceparent_of(span) or "").encode()))
+        try:
+            key = row["stream_id"].encode()
+            ack = await producer.send(self.topic, envelope_bytes(row), key=key, headers=headers)
+        except BaseException as error:
+            if span is not None:
+                tracing.ended(span, error)
+            raise
+        return ack if span is None else _ending(span, ack)
 
     async def backlog(self) -> tuple[int, float]:
         """(rows waiting, age in seconds of the oldest), also exported as metrics."""
@@ -377,6 +393,29 @@ class OutboxRelay:
         OUTBOX_BACKLOG.labels(topic=self.topic).set(row["rows"])
         OUTBOX_OLDEST_AGE.labels(topic=self.topic).set(row["age"])
         return int(row["rows"]), float(row["age"])
+
+
+def _span_attributes(topic: str, row: Any) -> dict[str, Any]:
+    return {
+        "messaging.system": "kafka",
+        "messaging.destination.name": topic,
+        "messaging.operation.type": "send",
+        "messaging.kafka.message.key": row["stream_id"],
+        "messaging.message.id": str(row["event_id"]),
+        "icam.event_type": row["event_type"],
+        "icam.position": row["global_position"],
+    }
+
+
+async def _ending(span: Span, ack: Awaitable[Any]) -> Any:
+    """The acknowledgement, ending the record's producer span when the broker answered."""
+    try:
+        result = await ack
+    except BaseException as error:
+        tracing.ended(span, error)
+        raise
+    tracing.ended(span)
+    return result
 
 
 async def _failed(error: BaseException) -> BaseException:

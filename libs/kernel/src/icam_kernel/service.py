@@ -12,7 +12,8 @@
 (`app.state.application`), the one token verifier, the request guard (sizes, paths), the one
 problem+json mapper, the problem responses in the OpenAPI document, health and metrics, and the
 audit of direct reads of personal data (`app.state.access_audit`, with `GET /audit/direct` for
-auditors when the route table gives the service that row).
+auditors when the route table gives the service that row), and traces when an OTLP endpoint is
+given (`icam_kernel.tracing`, ADR 0016).
 Nothing connects at import time: the app's lifespan starts everything and stops it in reverse.
 
 Every background worker — the outbox relay, the timer worker and its overdue report, each async
@@ -44,7 +45,7 @@ from icam_auth.policy import ROUTES
 from icam_contracts.events import PersonalDataErased
 from icam_contracts.events.privacy import _DataPurged
 from icam_contracts.topics import PRIVACY_EVENTS
-from icam_kernel import access_audit, idempotency, sealing
+from icam_kernel import access_audit, idempotency, sealing, tracing
 from icam_kernel.application import Application, Clock
 from icam_kernel.erasure import KERNEL_PURGES, Purge, erasure_row
 from icam_kernel.events import Actor
@@ -289,6 +290,7 @@ class ServiceRuntime:
         await self.supervisor.stop()
         if self.pool is not None:
             await self.pool.close()
+        tracing.flush()
         log.info("service_stopped", service=self.name)
 
     async def database_ready(self) -> bool:
@@ -346,7 +348,9 @@ def create_service_app(
             await runtime.stop()
 
     fastapi.setdefault("title", f"ICAM {runtime.name} service")
+    tracing.configure(runtime.settings.service_name)  # nothing unless an OTLP endpoint is given
     app = FastAPI(lifespan=lifespan, **fastapi)
+    tracing.instrument_app(app)
     app.state.application = runtime.application
     install_verifier(app, auth)
     app.add_middleware(RequestGuard, limits=limits or Limits.from_env())

@@ -2,7 +2,9 @@
 
 An append is one call of the `kernel_append` SQL function (see `sql/0001_kernel.sql`): it checks
 the expected version, inserts the events and their outbox rows, and fails as a whole on a
-conflict, so it is atomic even when the caller has no transaction open, in one round trip.
+conflict, so it is atomic even when the caller has no transaction open, in one round trip. Inside
+a trace, the outbox rows keep the `traceparent` of the append's span (`sql/0006_trace_context.sql`,
+ADR 0016): the relay publishes in that trace.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
-from icam_kernel import sealing
+from icam_kernel import sealing, tracing
 from icam_kernel.db import Connection
 from icam_kernel.errors import EventTooLarge
 from icam_kernel.events import NewEvent, RecordedEvent
@@ -153,16 +155,22 @@ class EventStore:
         if not events:
             raise ValueError("nothing to append")
         started = time.perf_counter()
-        if self.inline_projections and not conn.is_in_transaction():
-            async with conn.transaction():
-                result = await self._append(conn, stream_id, events, expected_version)
-        else:
-            result = await self._append(conn, stream_id, events, expected_version)
+        with tracing.appending(self.topic, stream_id, [e.event_type for e in events]) as traceparent:
+            if self.inline_projections and not conn.is_in_transaction():
+                async with conn.transaction():
+                    result = await self._append(conn, stream_id, events, expected_version, traceparent)
+            else:
+                result = await self._append(conn, stream_id, events, expected_version, traceparent)
         self._latency.observe(time.perf_counter() - started)
         return result
 
     async def _append(
-        self, conn: Connection, stream_id: str, events: Sequence[NewEvent], expected: Expected
+        self,
+        conn: Connection,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected: Expected,
+        traceparent: str | None,
     ) -> AppendResult:
         data = [await self._stored(e) for e in events]  # sealed: the size the broker will see
         actors = [json.dumps(e.actor.to_dict()) for e in events]
@@ -170,7 +178,7 @@ class EventStore:
             self.check_size(event.event_type, payload, actor)
         try:
             rows = await conn.fetch(
-                "select * from kernel_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                "select * from kernel_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 stream_id,
                 _expected_arg(expected),
                 self.topic,
@@ -182,6 +190,7 @@ class EventStore:
                 [e.correlation_id for e in events],
                 [e.causation_id for e in events],
                 [e.occurred_at for e in events],
+                traceparent,
             )
         except asyncpg.PostgresError as error:
             if getattr(error, "sqlstate", None) == CONFLICT_SQLSTATE:

@@ -9,7 +9,8 @@ database (`failures.is_transient`) changes nothing and escapes, so that the supe
 worker with backoff and the timer fires once the database is back. A timer being fired holds its
 row's lock until its handler's transaction ends; `cancel` skips such a row instead of waiting for
 it (a command that cancels under its stream's lock would otherwise wait for a handler that waits
-for that lock): the handler then decides on the state the command left.
+for that lock): the handler then decides on the state the command left. With tracing on, a
+handler runs in the root span of a trace of its own (`timer <kind>`), which what it appends carries.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 import asyncpg
 import structlog
 
+from icam_kernel import tracing
 from icam_kernel.db import Connection
 from icam_kernel.failures import describe, is_transient
 from icam_kernel.observability import TIMERS_FIRED, TIMERS_OVERDUE, TIMERS_OVERDUE_SECONDS
@@ -114,8 +116,10 @@ class TimerWorker:
                     handler = self.handlers.get(timer.kind)
                     if handler is None:
                         raise LookupError(f"no handler for timer kind {timer.kind!r}")
-                    await handler(conn, timer)
-                    await conn.execute("update timers set fired_at = now() where id = $1", timer.id)
+                    attributes = {"icam.timer.kind": timer.kind, "icam.timer.id": str(timer.id)}
+                    with tracing.started(f"timer {timer.kind}", attributes):  # a trace of its own
+                        await handler(conn, timer)
+                        await conn.execute("update timers set fired_at = now() where id = $1", timer.id)
             except Exception as error:
                 if row is None or is_transient(error):
                     raise

@@ -1,7 +1,7 @@
 """The whole platform as real processes for end-to-end tests: every service and the gateway as
 their own uvicorn processes, on the test session's real Kafka and PostgreSQL, with fresh
 databases and topics of their own, a local SMTP server capturing e-mail and a local HTTP server
-standing in for the SMS provider.
+standing in for the SMS provider; given a `TraceReceiver`, every process exports its spans to it.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from icam_platform.infra import postgres
 from icam_platform.infra.manager import Endpoints
 from icam_platform.infra.process import free_port
 from icam_platform.settings import InfraSettings
+from icam_testing.traces import TraceReceiver
 
 PORT_OFFSET = 300  # 8400..8404: beside a developer's running platform
 
@@ -104,6 +105,7 @@ class PlatformUnderTest:
     services: tuple[platform.Service, ...]
     logs: Path
     database_urls: dict[str, str]
+    traces: TraceReceiver | None = None
     tokens: dict[Principal, str] = field(default_factory=dict)
 
     def token(
@@ -133,6 +135,7 @@ def running_platform(
     env: dict[str, str],
     port_offset: int = PORT_OFFSET,
     ready_timeout: float = 120,
+    traces: TraceReceiver | None = None,
 ) -> Iterator[PlatformUnderTest]:
     run_id = uuid.uuid4().hex[:8]
     prefix = f"e2e{run_id}."
@@ -162,6 +165,7 @@ def running_platform(
         "SMS_PROVIDER_URL": f"http://127.0.0.1:{sms_server.server_port}/messages",
         "SMTP_DELIVERY_CHECK_URL": f"http://127.0.0.1:{sms_server.server_port}/delivered",
         **{f"{s.name.upper()}_URL": s.url for s in peers},
+        **(_traced_by(traces) if traces else {}),
         **env,
     }
     try:
@@ -187,6 +191,7 @@ def running_platform(
             services=peers,
             database_urls={n: endpoints.database_for(n) for n in names},
             logs=settings.logs_dir,
+            traces=traces,
         )
     finally:
         for service in reversed(peers):
@@ -194,6 +199,17 @@ def running_platform(
         smtp.stop()
         sms_server.shutdown()
         asyncio.run(_drop_databases(postgres_url, [f"e2e_{run_id}_{n}" for n in names]))
+
+
+def _traced_by(receiver: TraceReceiver) -> dict[str, str]:
+    """Tracing on in every process, exporting to `receiver` every 0.1 s; no request or timer
+    starts a trace by itself (share 0): only a request that comes with a sampled `traceparent` is
+    traced, so the rest of the suite runs the instrumented code and exports nothing."""
+    return {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        "OTEL_TRACES_SAMPLER_ARG": "0",
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
+    }
 
 
 def _tail(path: Path, lines: int = 30) -> str:

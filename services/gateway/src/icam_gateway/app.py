@@ -18,6 +18,7 @@ from icam_auth.fastapi import install_verifier
 from icam_gateway import api, audit, openapi_document, policy, proxy
 from icam_gateway.config import GatewaySettings
 from icam_gateway.runtime import Runtime
+from icam_kernel import tracing
 from icam_kernel.guard import Limits, RequestGuard
 from icam_kernel.http import install_problem_handlers, problem
 from icam_kernel.observability import configure_logging
@@ -51,7 +52,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             yield
         await pool.close()
 
+    tracing.configure("gateway")  # nothing unless an OTLP endpoint is given (ADR 0016)
     app = FastAPI(title="ICAM gateway", version="0.2.0", description=DESCRIPTION, lifespan=lifespan)
+    tracing.instrument_app(app)  # the calls to the services carry the request's traceparent (httpx)
     install_verifier(app)
     # documents arrive up to 20 MiB; every other body stays within the 1 MiB limit
     documents = (

@@ -32,6 +32,7 @@ import structlog
 from prometheus_client import Counter
 
 from icam_contracts.enums import Channel, RecipientKind
+from icam_kernel import tracing
 from icam_kernel.application import Application
 from icam_kernel.store import WrongExpectedVersion
 from icam_notification import directory, ledger
@@ -129,7 +130,18 @@ class Dispatcher:
 
     async def deliver(self, row: Any) -> None:
         """One attempt: send, then record what happened; an attempt after an unrecorded one asks
-        the provider first, where it can tell, whether the message already arrived."""
+        the provider first, where it can tell, whether the message already arrived. With tracing
+        on, in a span of the trace that recorded the intent (what it appends continues it)."""
+        attributes = {
+            "icam.notification_id": str(row["notification_id"]),
+            "icam.channel": row["channel"],
+            "icam.template": row["template"],
+            "icam.attempt": row["attempts"],
+        }
+        with tracing.continued(row["traceparent"], f"deliver {row['channel']}", attributes=attributes):
+            await self._deliver(row)
+
+    async def _deliver(self, row: Any) -> None:
         message, sender = outgoing(row), self.senders[Channel(row["channel"])]
         reference = await _already_delivered(sender, message) if row["unconfirmed"] else None
         if reference is not None:

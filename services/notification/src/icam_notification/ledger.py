@@ -14,6 +14,7 @@ from typing import Any
 
 from icam_contracts.enums import Channel, Language, RecipientKind
 from icam_contracts.events import NotificationFailed, NotificationSent
+from icam_kernel import tracing
 from icam_kernel.application import Application, Cause, Plan
 from icam_kernel.db import Connection
 from icam_notification.domain import OUTCOMES, Notification, Status, evolve
@@ -21,9 +22,9 @@ from icam_notification.domain import OUTCOMES, Notification, Status, evolve
 _INSERT = """
 insert into notifications (notification_id, caused_by_event_id, recipient_kind, recipient_id, channel,
     household_id, case_id, invitation_id, referral_id, region, office, template, language, correlation_id,
-    address, reference, subject, body, sms, due_at)
+    address, reference, subject, body, sms, due_at, traceparent)
 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-        coalesce($20, now()))
+        coalesce($20, now()), $21)
 on conflict do nothing
 returning notification_id
 """
@@ -69,6 +70,7 @@ async def insert_intent(conn: Connection, intent: Intent, due_at: datetime | Non
         intent.body,
         intent.sms,
         due_at,
+        tracing.current_traceparent(),  # the dispatcher sends it in this trace
     )
     return inserted is not None
 
