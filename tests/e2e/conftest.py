@@ -26,7 +26,9 @@ def platform_under_test(
     settings = fast_platform_settings(desks_open_today(home / "reference.json"))
     with (
         TraceReceiver() as traces,
-        running_platform(kafka_bootstrap, postgres_url, home, settings, traces=traces) as platform,
+        running_platform(
+            kafka_bootstrap, postgres_url, home, settings, traces=traces, dev_mailbox=True
+        ) as platform,
     ):
         yield platform
 

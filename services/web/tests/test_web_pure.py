@@ -247,3 +247,15 @@ def test_a_month_range_becomes_each_statistics_routes_parameters() -> None:
     assert bounds["funnel"] == {"week_from": "2026-W01", "week_to": "2026-W14"}
     assert bounds["outcomes"] == {"since": "2026-01-01", "until": "2026-03-01"}
     assert bounds["pipeline"] == {"month_from": "2026-01", "month_to": "2026-03"}
+
+
+def test_the_mailbox_page_exists_only_where_the_local_platform_says_where_the_mailbox_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from icam_web.config import WebSettings
+
+    monkeypatch.setenv("ICAM_MAILBOX_URL", "http://127.0.0.1:8190/")
+    monkeypatch.delenv("ICAM_DEV_MAILBOX", raising=False)
+    assert WebSettings.from_env().mailbox_url is None  # a URL alone, outside `icam up`: no page
+    monkeypatch.setenv("ICAM_DEV_MAILBOX", "1")
+    assert WebSettings.from_env().mailbox_url == "http://127.0.0.1:8190"

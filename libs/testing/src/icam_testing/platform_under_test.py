@@ -25,7 +25,7 @@ from aiosmtpd.controller import Controller
 
 from icam_auth import Principal, Role
 from icam_auth.issuer import LocalIssuer
-from icam_platform import platform, topics
+from icam_platform import mailbox, platform, topics
 from icam_platform.infra import postgres
 from icam_platform.infra.manager import Endpoints
 from icam_platform.infra.process import free_port
@@ -92,6 +92,15 @@ class SmsProvider(BaseHTTPRequestHandler):
         return
 
 
+@dataclass(frozen=True)
+class DevMailbox:
+    """The development mailbox process `icam up` runs (the workspace's mailbox page reads it): it
+    collects the platform's letters itself; e-mails and SMS reach it at its own sinks."""
+
+    url: str
+    smtp_port: int
+
+
 @dataclass
 class PlatformUnderTest:
     home: Path
@@ -106,6 +115,7 @@ class PlatformUnderTest:
     logs: Path
     database_urls: dict[str, str]
     traces: TraceReceiver | None = None
+    dev_mailbox: DevMailbox | None = None
     tokens: dict[Principal, str] = field(default_factory=dict)
 
     def token(
@@ -136,6 +146,7 @@ def running_platform(
     port_offset: int = PORT_OFFSET,
     ready_timeout: float = 120,
     traces: TraceReceiver | None = None,
+    dev_mailbox: bool = False,
 ) -> Iterator[PlatformUnderTest]:
     run_id = uuid.uuid4().hex[:8]
     prefix = f"e2e{run_id}."
@@ -153,6 +164,7 @@ def running_platform(
     threading.Thread(target=sms_server.serve_forever, daemon=True).start()
 
     peers = platform.services(_shifted(port_offset))
+    dev = DevMailbox(f"http://127.0.0.1:{free_port()}", free_port()) if dev_mailbox else None
     extra = {
         "ICAM_TOPIC_PREFIX": prefix,
         # consumer groups of their own: platforms of other test sessions on the same broker (and
@@ -166,14 +178,16 @@ def running_platform(
         "SMTP_DELIVERY_CHECK_URL": f"http://127.0.0.1:{sms_server.server_port}/delivered",
         **{f"{s.name.upper()}_URL": s.url for s in peers},
         **(_traced_by(traces) if traces else {}),
+        **(_mailbox_at(dev, home) if dev else {}),
         **env,
     }
+    started = (*_mailbox_service(dev), *peers)
     try:
-        for service in peers:
+        for service in started:
             # access logs on where the kernel's logging writes them (redacted, without queries)
             logged = service.name in platform.KERNEL_PROCESSES
             platform.start_service(service, endpoints, settings, peers, extra, access_log=logged)
-        report = platform.wait_healthy(list(peers), settings, timeout=ready_timeout)
+        report = platform.wait_healthy(list(started), settings, timeout=ready_timeout)
         unhealthy = {n: state for n, state in report.items() if not state.startswith("healthy")}
         if unhealthy:
             tails = "\n".join(f"--- {n}\n{_tail(settings.logs_dir / (n + '.log'))}" for n in unhealthy)
@@ -192,13 +206,30 @@ def running_platform(
             database_urls={n: endpoints.database_for(n) for n in names},
             logs=settings.logs_dir,
             traces=traces,
+            dev_mailbox=dev,
         )
     finally:
-        for service in reversed(peers):
+        for service in reversed(started):
             platform.stop_service(service, settings)
         smtp.stop()
         sms_server.shutdown()
         asyncio.run(_drop_databases(postgres_url, [f"e2e_{run_id}_{n}" for n in names]))
+
+
+def _mailbox_service(dev: DevMailbox | None) -> tuple[platform.Service, ...]:
+    if dev is None:
+        return ()
+    return (platform.Service("mailbox", int(dev.url.rsplit(":", 1)[1]), mailbox.APP, database=False),)
+
+
+def _mailbox_at(dev: DevMailbox, home: Path) -> dict[str, str]:
+    """The flag the mailbox and the workspace's page need, and where the mailbox listens."""
+    return {
+        mailbox.FLAG: "1",
+        "ICAM_MAILBOX_URL": dev.url,
+        "ICAM_MAILBOX_SMTP_PORT": str(dev.smtp_port),
+        "ICAM_MAILBOX_DIR": str(home / "dev-mailbox"),
+    }
 
 
 def _traced_by(receiver: TraceReceiver) -> dict[str, str]:

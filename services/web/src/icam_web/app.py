@@ -48,6 +48,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=4.0)
         async with httpx.AsyncClient(timeout=settings.gateway_timeout, limits=limits) as client:
             app.state.sessions = sessions
+            app.state.http = client
             app.state.gateway = Gateway(client, settings.gateway_url)
             app.state.oidc = OidcClient(settings, client)
             yield

@@ -41,6 +41,7 @@ def messages() -> tuple[list[str], list[tuple[str, str]]]:
     for kind in LABELS.values():
         singles.update(dict.fromkeys(kind.values()))
     singles.update(dict.fromkeys(text for menu in pages.MENUS.values() for _, text in menu))
+    singles[pages.DEV_MAILBOX[1]] = None
     singles.update(dict.fromkeys(actions.DONE.values()))
     singles.update(dict.fromkeys(case_actions.TOPICS))
     singles.update(dict.fromkeys(problems._VALIDATION.values()))

@@ -26,6 +26,9 @@ class WebSettings:
     default_language: str
     assets_dir: Path
     gateway_timeout: float
+    # the development mailbox's API (`icam up` only): None in any other deployment, and then the
+    # mailbox page does not exist
+    mailbox_url: str | None = None
 
     @classmethod
     def from_env(cls) -> WebSettings:
@@ -47,4 +50,7 @@ class WebSettings:
             default_language=env.get("ICAM_WEB_DEFAULT_LANGUAGE", "fr"),
             assets_dir=Path(env.get("ICAM_WEB_ASSETS") or CHECKOUT_ASSETS),
             gateway_timeout=float(env.get("ICAM_WEB_GATEWAY_TIMEOUT", "10")),
+            mailbox_url=(env.get("ICAM_MAILBOX_URL") or "").rstrip("/") or None
+            if env.get("ICAM_DEV_MAILBOX") == "1"
+            else None,
         )

@@ -26,6 +26,7 @@ LABELS: dict[str, dict[str, str]] = {
         "approval_pending": "Awaiting approval",
     },
     "channel": {"postal_letter": "Letter", "email": "E-mail", "sms": "SMS"},
+    "mail_kind": {"letter": "Letter", "email": "E-mail", "sms": "SMS"},
     "entry_channel": {
         "invitation_letter": "Invitation letter",
         "helpline_email": "Helpline (e-mail)",

@@ -17,6 +17,8 @@ from icam_web.sessions import Session
 TEMPLATES = Path(__file__).with_name("templates")
 LANGUAGE_COOKIE = "icam_lang"
 
+# in a development deployment only (`icam up`), for every role: what the platform sent
+DEV_MAILBOX = ("/dev/mailbox", "Mailbox (development)")
 # the menu of each role: (path, label); the first entry is where the role lands after sign-in
 MENUS: dict[Role, tuple[tuple[str, str], ...]] = {
     Role.COACH: (
@@ -150,6 +152,8 @@ def render(
         return key
 
     entries = MENUS.get(session.role, ()) if session else ()
+    if session and request.app.state.settings.mailbox_url:
+        entries = (*entries, DEV_MAILBOX)
     current = current_entry(request.url.path, [href for href, _ in entries])
     menu = [(href, lang.gettext(text), href == current) for href, text in entries]
     values = {

@@ -47,6 +47,7 @@ def environment(port_offset: int) -> dict[str, str]:
         "SMS_PROVIDER_URL": f"http://127.0.0.1:{HTTP_PORT + port_offset}/sms/messages",
         "SMTP_DELIVERY_CHECK_URL": f"http://127.0.0.1:{HTTP_PORT + port_offset}/api/delivered",
         "SMS_PROVIDER_TOKEN": "",
+        "ICAM_MAILBOX_URL": f"http://127.0.0.1:{HTTP_PORT + port_offset}",  # the workspace's page
     }
 
 

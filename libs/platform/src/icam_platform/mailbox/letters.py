@@ -52,7 +52,7 @@ class LetterCollector:
         consumer = AIOKafkaConsumer(
             self.topic_prefix + NOTIFICATION_EVENTS,
             bootstrap_servers=self.bootstrap,
-            group_id=GROUP,
+            group_id=self.topic_prefix + GROUP,  # platforms sharing a broker never share it
             enable_auto_commit=False,
             auto_offset_reset="earliest",
         )

@@ -15,6 +15,7 @@ from icam_web.routes import (
     desk,
     documents,
     invitations,
+    mailbox,
     members,
     moves,
     ops,
@@ -40,4 +41,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     ops.router,
     audit.router,
     privacy.router,
+    mailbox.router,
 )
