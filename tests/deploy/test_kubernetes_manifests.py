@@ -13,6 +13,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from icam_contracts.topics import DEFAULT_PARTITIONS
+
 pytestmark = pytest.mark.unit
 
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
@@ -78,6 +80,18 @@ def test_every_replicated_deployment_keeps_all_but_one_replica_through_a_node_dr
         budget = budgets[name]["spec"]
         assert budget["maxUnavailable"] == 1
         assert budget["selector"] == deployment["spec"]["selector"]
+
+
+def test_every_replicated_deployment_scales_on_cpu_between_its_replicas_and_what_its_topics_allow() -> None:
+    scalers = of_kind("HorizontalPodAutoscaler")
+    for name, deployment in of_kind("Deployment").items():
+        spec = scalers[name]["spec"]
+        assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+        assert spec["minReplicas"] == deployment["spec"]["replicas"] < spec["maxReplicas"]
+        if name not in ("icam-gateway", "icam-web"):  # consumers: one member per partition works
+            assert spec["maxReplicas"] <= DEFAULT_PARTITIONS, name
+        [metric] = spec["metrics"]
+        assert metric["resource"]["name"] == "cpu" and metric["resource"]["target"]["type"] == "Utilization"
 
 
 def test_the_web_workspace_is_ready_to_deploy_beside_the_services() -> None:
