@@ -92,12 +92,14 @@ async def bench(target: Target, args: argparse.Namespace) -> tuple[Metrics, Obse
     stop = asyncio.Event()
     sampling = asyncio.create_task(observer.run(stop))
     journeys = journeys_to_run(args.journeys)
+    observer.start_cpu()
     try:
         await drive_all(driver, journeys, args.concurrency)
         stop.set()
         await sampling
         drained = await observer.wait_drained(timeout=600)
         quiet = await wait_quiet(target.database_urls)
+        observer.stop_cpu()  # the work the load caused, settled included; not the check below
         print(
             f"load done in {metrics.finished - metrics.started:.1f}s; consumers drained: {drained}; "
             f"outboxes and notifications settled: {quiet}",
@@ -143,13 +145,21 @@ def render(
     print(f"consumer lag (messages; max during the run / at the end): {lags}")
     print("memory RSS MiB (max / end): "
           + ", ".join(f"{n} {obs.rss_max[n]:.0f}/{obs.rss_last[n]:.0f}" for n in obs.rss_max))  # fmt: skip
+    per_command = {n: 1000 * seconds / max(ok, 1) for n, seconds in obs.cpu_used.items()}
+    total = sum(per_command.values())
+    print(
+        f"CPU ms per accepted command, by process (all: {total:.1f} ms = {1000 / max(total, 1e-9):.0f} "
+        "commands/s per core at most): "
+        + ", ".join(f"{n} {ms:.2f}" for n, ms in sorted(per_command.items(), key=lambda x: -x[1]))
+    )
     print(f"consistency: {report.checked} journeys checked, {report.problems} inconsistencies, "
           f"{report.redelivered_copies} redelivered copies on the topics (same event id)")  # fmt: skip
     for what, which in report.inconsistent.items():
         print(f"  {what}: {len(which)} e.g. {which[:5]}")
     for jr in failed[:5]:
         print(f"  journey {jr.index} ({jr.kind}) failed: {jr.error}")
-    result.update(lag_max=dict(obs.lag_max), rss_max_mb=dict(obs.rss_max), checked=report.checked,
+    result.update(cpu_ms_per_command=per_command, lag_max=dict(obs.lag_max), rss_max_mb=dict(obs.rss_max),
+                  checked=report.checked,
                   inconsistencies=report.problems, redelivered=report.redelivered_copies)  # fmt: skip
     return result
 

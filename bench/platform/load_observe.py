@@ -1,5 +1,5 @@
-"""What the platform looks like under load: consumer lag from the Kafka group offsets, and the
-resident memory of every process (services, Kafka, PostgreSQL)."""
+"""What the platform looks like under load: consumer lag from the Kafka group offsets, the resident
+memory of every process (services, Kafka, PostgreSQL) and the CPU time each spent (from /proc)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,19 @@ def rss_mb(pid: int, with_children: bool = False) -> float:
         return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of `pid` and its children (a keeper's uvicorn, PostgreSQL's backends)."""
+    try:
+        process = psutil.Process(pid)
+        total = sum(process.cpu_times()[:2])
+        for child in process.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                total += sum(child.cpu_times()[:2])
+        return total
+    except psutil.Error:
+        return 0.0
+
+
 @dataclass
 class Observer:
     """Samples lag and memory once a second while the load runs."""
@@ -63,6 +76,16 @@ class Observer:
     lag_last: dict[str, int] = field(default_factory=dict)
     rss_max: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     rss_last: dict[str, float] = field(default_factory=dict)
+    cpu_at_start: dict[str, float] = field(default_factory=dict)
+    cpu_used: dict[str, float] = field(default_factory=dict)  # seconds, over the run
+
+    def start_cpu(self) -> None:
+        self.cpu_at_start = {name: cpu_seconds(pid) for name, pid in self.processes.items()}
+
+    def stop_cpu(self) -> None:
+        self.cpu_used = {
+            name: cpu_seconds(pid) - self.cpu_at_start.get(name, 0.0) for name, pid in self.processes.items()
+        }
 
     async def sample_memory(self) -> None:
         for name, pid in self.processes.items():
