@@ -89,7 +89,7 @@ class Observer:
 
     async def sample_memory(self) -> None:
         for name, pid in self.processes.items():
-            mb = rss_mb(pid, with_children=name == "postgres")
+            mb = rss_mb(pid, with_children=True)  # a keeper's uvicorn; PostgreSQL's backends
             self.rss_last[name] = mb
             self.rss_max[name] = max(self.rss_max[name], mb)
 

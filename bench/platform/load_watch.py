@@ -104,8 +104,10 @@ async def wait_quiet(database_urls: dict[str, str], timeout: float = 300.0) -> b
     """Until nothing is left in flight: every outbox published and no notification waiting to be
     sent. The consistency check compares a snapshot of the topics with the read models, so both
     must have stopped moving first."""
-    # the four event-sourced services have an outbox; the gateway's database holds the audit log only
-    pools = [await asyncpg.connect(url) for name, url in database_urls.items() if name != "gateway"]
+    # the event-sourced services have an outbox; the gateway's and the web's databases have none
+    pools = [
+        await asyncpg.connect(url) for name, url in database_urls.items() if name not in ("gateway", "web")
+    ]
     notification = await asyncpg.connect(database_urls["notification"])
     try:
         deadline = time.monotonic() + timeout
