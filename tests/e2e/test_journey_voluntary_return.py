@@ -8,6 +8,7 @@ from email.message import Message
 
 import pytest
 
+from icam_auth import Principal, Role
 from icam_platform.journeys import (
     Gateway,
     acknowledge,
@@ -106,3 +107,12 @@ async def test_a_household_that_missed_its_first_interview_returns_voluntarily_w
     assert "Italiëlei" in bodies or "Antwerpen" in bodies
     assert "uitgenodigd" in bodies.lower()  # the invitations, in Dutch
     assert "terugkeer" in bodies.lower()  # the outcome letter on voluntary return, in Dutch
+
+    # the programme's figures counted it: every section of the KPI view answered, the region's
+    # outcome and closure, the partner's departure
+    kpis = await gateway.get(Principal("ops-e2e", Role.OPS_VIEWER), "/api/views/kpis")
+    assert kpis["unavailable"] == []
+    region = [r for r in kpis["outcomes"]["items"] if r["region"] == "antwerp_limburg"]
+    assert sum(r["outcomes"].get("return_accepted", 0) for r in region) >= 1
+    assert sum(r["closures"].get("departed_voluntarily", 0) for r in region) >= 1
+    assert kpis["invitation_funnel"] and kpis["referral_pipeline"] and kpis["notification_delivery"]
