@@ -35,7 +35,7 @@ from aiokafka import errors as kafka_errors
 from opentelemetry.trace import Span
 
 from icam_kernel import tracing
-from icam_kernel.db import Connection
+from icam_kernel.db import Connection, keeps_session_state
 from icam_kernel.events import CONTENT_TYPE
 from icam_kernel.failures import Backoff, describe, is_transient, safe_message
 from icam_kernel.observability import (
@@ -250,6 +250,7 @@ class OutboxRelay:
 
     async def _lead(self, producer: AIOKafkaProducer) -> None:
         async with self.pool.acquire() as conn:
+            keeps_session_state(conn)  # the leader's lock is the session's: reset in full on release
             key = await conn.fetchval("select hashtextextended('icam-outbox:' || $1, 0)", self.topic)
             if not await conn.fetchval("select pg_try_advisory_lock($1)", key):
                 return

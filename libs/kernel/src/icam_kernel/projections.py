@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 import asyncpg
 import structlog
 
-from icam_kernel.db import Connection
+from icam_kernel.db import Connection, keeps_session_state
 from icam_kernel.errors import StaleReadModel
 from icam_kernel.events import RecordedEvent
 from icam_kernel.store import EventStore
@@ -163,6 +163,7 @@ async def rebuild(
             "select mode from projection_checkpoints where projection = $1", projection.name
         )
         await conn.execute(f'drop schema if exists "{scratch}" cascade; create schema "{scratch}"')
+        keeps_session_state(conn)  # the search path below: reset in full on release
         await conn.execute(f'set search_path to "{scratch}", "{live}"')
         try:
             await conn.execute(projection.schema_sql)
