@@ -98,9 +98,13 @@ def default_producer(bootstrap: str) -> ProducerFactory:
     )
 
 
+# one encoder for every envelope: `json.dumps` with separators builds a new one per call
+_COMPACT = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def envelope_bytes(row: Any) -> bytes:
     """The envelope JSON, splicing the stored `data` text instead of parsing and re-encoding it."""
-    head = json.dumps(
+    head = _COMPACT(
         {
             "event_id": str(row["event_id"]),
             "event_type": row["event_type"],
@@ -112,8 +116,7 @@ def envelope_bytes(row: Any) -> bytes:
             "actor": None,
             "correlation_id": row["correlation_id"],
             "causation_id": row["causation_id"],
-        },
-        separators=(",", ":"),
+        }
     )
     head = head.replace('"actor":null', '"actor":' + row["actor"], 1)
     return (head[:-1] + ',"data":' + str(row["data"]) + "}").encode()
