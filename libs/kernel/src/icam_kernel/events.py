@@ -6,6 +6,7 @@ shared with `contracts/` (`EventEnvelope`), so change them only together.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass, field, replace
@@ -178,7 +179,14 @@ class RecordedEvent:
             data=json.loads(row["data"]),
             occurred_at=row["occurred_at"],
             recorded_at=row["recorded_at"],
-            actor=Actor.from_dict(json.loads(row["actor"])),
+            actor=_actor(row["actor"]),
             correlation_id=row["correlation_id"],
             causation_id=row["causation_id"],
         )
+
+
+@functools.lru_cache(maxsize=4096)
+def _actor(stored: str) -> Actor:
+    """An actor from its stored JSON: few actors write many events, and an `Actor` is immutable,
+    so the same one is shared instead of parsed again for each event (a rebuild's reads)."""
+    return Actor.from_dict(json.loads(stored))

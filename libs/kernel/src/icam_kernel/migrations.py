@@ -12,6 +12,8 @@ from pathlib import Path
 import asyncpg
 import structlog
 
+from icam_kernel.db import keeps_session_state
+
 log = structlog.get_logger(__name__)
 
 # an arbitrary constant shared by every service: one migration run per database at a time
@@ -44,6 +46,7 @@ async def apply_migrations(pool: asyncpg.Pool, *sql_dirs: str | Path) -> list[st
         pending += directory_migrations(directory)
     applied: list[str] = []
     async with pool.acquire() as conn:
+        keeps_session_state(conn)  # the lock below is the session's: reset in full on release
         await conn.execute("select pg_advisory_lock($1)", _MIGRATION_LOCK)
         try:
             await conn.execute(_CREATE_TABLE)

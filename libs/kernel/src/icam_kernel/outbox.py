@@ -35,7 +35,7 @@ from aiokafka import errors as kafka_errors
 from opentelemetry.trace import Span
 
 from icam_kernel import tracing
-from icam_kernel.db import Connection
+from icam_kernel.db import Connection, keeps_session_state
 from icam_kernel.events import CONTENT_TYPE
 from icam_kernel.failures import Backoff, describe, is_transient, safe_message
 from icam_kernel.observability import (
@@ -98,9 +98,13 @@ def default_producer(bootstrap: str) -> ProducerFactory:
     )
 
 
+# one encoder for every envelope: `json.dumps` with separators builds a new one per call
+_COMPACT = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def envelope_bytes(row: Any) -> bytes:
     """The envelope JSON, splicing the stored `data` text instead of parsing and re-encoding it."""
-    head = json.dumps(
+    head = _COMPACT(
         {
             "event_id": str(row["event_id"]),
             "event_type": row["event_type"],
@@ -112,8 +116,7 @@ def envelope_bytes(row: Any) -> bytes:
             "actor": None,
             "correlation_id": row["correlation_id"],
             "causation_id": row["causation_id"],
-        },
-        separators=(",", ":"),
+        }
     )
     head = head.replace('"actor":null', '"actor":' + row["actor"], 1)
     return (head[:-1] + ',"data":' + str(row["data"]) + "}").encode()
@@ -250,6 +253,7 @@ class OutboxRelay:
 
     async def _lead(self, producer: AIOKafkaProducer) -> None:
         async with self.pool.acquire() as conn:
+            keeps_session_state(conn)  # the leader's lock is the session's: reset in full on release
             key = await conn.fetchval("select hashtextextended('icam-outbox:' || $1, 0)", self.topic)
             if not await conn.fetchval("select pg_try_advisory_lock($1)", key):
                 return

@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 import asyncpg
 import structlog
 
-from icam_kernel.db import Connection
+from icam_kernel.db import Connection, keeps_session_state
 from icam_kernel.errors import StaleReadModel
 from icam_kernel.events import RecordedEvent
 from icam_kernel.store import EventStore
@@ -163,10 +163,11 @@ async def rebuild(
             "select mode from projection_checkpoints where projection = $1", projection.name
         )
         await conn.execute(f'drop schema if exists "{scratch}" cascade; create schema "{scratch}"')
+        keeps_session_state(conn)  # the search path below: reset in full on release
         await conn.execute(f'set search_path to "{scratch}", "{live}"')
         try:
             await conn.execute(projection.schema_sql)
-            after, replayed = await _replay(conn, projection, store, 0, batch_size, gap_safe=True)
+            after, replayed = await _replay_ahead(pool, conn, projection, store, batch_size)
             async with conn.transaction():
                 # in the runner's order: its checkpoint row, then the tables. The other order
                 # deadlocks with a runner that holds the row and waits for a table (issue 18)
@@ -196,6 +197,31 @@ async def rebuild(
             await conn.execute(f'drop schema if exists "{scratch}" cascade')
     log.info("projection_rebuilt", projection=projection.name, events=replayed + more)
     return replayed + more
+
+
+async def _replay_ahead(
+    pool: asyncpg.Pool, conn: Connection, projection: Projection, store: EventStore, batch: int
+) -> tuple[int, int]:
+    """`_replay` from the start, reading the next batch on a second connection while `conn`
+    applies this one (the same batches in the same order, the reading overlapped with the
+    writing); with a pool of one connection, `_replay` itself."""
+    if pool.get_max_size() < 2:
+        return await _replay(conn, projection, store, 0, batch, gap_safe=True)
+    after, replayed = 0, 0
+    async with pool.acquire() as reader:
+        reading = asyncio.ensure_future(store.read_all(reader, after, batch))
+        try:
+            while events := await reading:
+                after = events[-1].global_position
+                reading = asyncio.ensure_future(store.read_all(reader, after, batch))
+                async with conn.transaction():
+                    await apply_events(conn, projection, events)
+                replayed += len(events)
+        finally:
+            if not reading.done():
+                reading.cancel()
+                await asyncio.gather(reading, return_exceptions=True)
+    return after, replayed
 
 
 async def _replay(

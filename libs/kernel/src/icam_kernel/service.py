@@ -45,7 +45,7 @@ from icam_auth.policy import ROUTES
 from icam_contracts.events import PersonalDataErased
 from icam_contracts.events.privacy import _DataPurged
 from icam_contracts.topics import PRIVACY_EVENTS
-from icam_kernel import access_audit, idempotency, sealing, tracing
+from icam_kernel import access_audit, db, idempotency, sealing, tracing
 from icam_kernel.application import Application, Clock
 from icam_kernel.erasure import KERNEL_PURGES, Purge, erasure_row
 from icam_kernel.events import Actor
@@ -255,7 +255,7 @@ class ServiceRuntime:
             sealing.install(vault)
         elif self.store.vault is None and self.seals_personal_data:
             log.warning("personal_data_in_clear", service=self.name, reason="ICAM_KEYRING_URL is not set")
-        self.pool = await asyncpg.create_pool(
+        self.pool = await db.create_pool(
             self.settings.database_url, min_size=2, max_size=self.settings.pool_size
         )
         migrations = [self.migrations_dir] if self.migrations_dir else []

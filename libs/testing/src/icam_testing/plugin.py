@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 import asyncpg
 import pytest
 
-from icam_kernel import sealing
+from icam_kernel import db, sealing
 from icam_kernel.keyring import LocalKeyring
 from icam_kernel.sealing import Vault
 from icam_platform.infra import postgres
@@ -83,8 +83,7 @@ async def database_url(postgres_url: str, unique_name: Callable[[str], str]) -> 
 
 @pytest.fixture
 async def pg_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=10)
-    assert pool is not None
+    pool = await db.create_pool(database_url, min_size=1, max_size=10)  # the kernel's, as services use
     yield pool
     await pool.close()
 
