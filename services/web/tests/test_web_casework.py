@@ -192,7 +192,9 @@ def test_a_problem_of_a_known_kind_is_said_in_the_persons_language() -> None:
 
 
 def test_the_move_report_lists_each_case_that_could_not_move_with_the_reason() -> None:
-    state = SimpleNamespace(templates=pages.environment(), settings=SimpleNamespace(default_language="fr"))
+    state = SimpleNamespace(
+        templates=pages.environment(), settings=SimpleNamespace(default_language="fr", mailbox_url=None)
+    )
     scope = {
         "type": "http", "method": "POST", "path": "/team/moves", "query_string": b"",
         "headers": [(b"accept-language", b"nl")], "app": SimpleNamespace(state=state),
