@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from icam_web import csrf, pages, problems
 from icam_web.actions import again, command, done_url, gateway, go, one_click, text, values_of
 from icam_web.deps import Coaching, CsrfRefused, Form
+from icam_web.files import passed_on
 from icam_web.gateway import GatewayProblem, Upload
 from icam_web.routes.case_actions import case_of
 from icam_web.sessions import Session
@@ -98,16 +99,7 @@ async def view(request: Request, session: Session, case_id: str, document_id: st
     link = await gw.post(session, f"/api/cases/{case_id}/documents/{document_id}/link", {})
     path, params = _split(str(link["url"]))
     answer = await gw.call(session, "GET", path, params=params, purpose="view a document")
-    declared = answer.headers.get("content-type", "").split(";")[0].strip()
-    viewable = declared in VIEWABLE
-    headers = {
-        "Content-Disposition": "inline" if viewable else "attachment",
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
-    return Response(
-        answer.content, media_type=declared if viewable else "application/octet-stream", headers=headers
-    )
+    return passed_on(answer, VIEWABLE)
 
 
 @router.post("/cases/{case_id}/documents/{document_id}/share")
