@@ -4,6 +4,7 @@ session sends the person to sign in and back, and the half-written interview not
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -18,14 +19,19 @@ from icam_testing.platform_under_test import PlatformUnderTest
 pytestmark = pytest.mark.e2e
 
 
+_SLOTS = itertools.count()
+
+
 def brussels_case(platform: PlatformUnderTest, coach_id: str, name: str) -> dict[str, Any]:
-    """A Brussels household invited through the gateway by `coach_id`; its case, once open."""
+    """A Brussels household invited through the gateway by `coach_id`; its case, once open. Each
+    call takes a later time, so that two tests in a row never double-book the same coach."""
+    minutes_ahead = 2 + next(_SLOTS)
 
     async def invite() -> dict[str, Any]:
         gw = Gateway(platform.gateway_url, platform.issuer.mint)
         try:
             me, home = coach(coach_id, "brussels"), household(name=name)
-            await send_invitation(gw, me, home, at=soon(120))
+            await send_invitation(gw, me, home, at=soon(60 * minutes_ahead))
             return await open_case_of(gw, me, home)
         finally:
             await gw.aclose()
