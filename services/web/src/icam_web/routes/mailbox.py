@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from icam_web import pages
 from icam_web.deps import SignedIn
+from icam_web.files import passed_on
 from icam_web.sessions import Session
 
 router = APIRouter()
@@ -69,13 +70,4 @@ async def attachment(request: Request, message_id: int, position: int, session: 
     answer = await _read(request, f"/api/messages/{message_id}/attachments/{position}")
     if answer is None or answer.status_code != 200:
         return _absent(request, session)
-    declared = answer.headers.get("content-type", "").split(";")[0].strip()
-    inline = declared in VIEWABLE
-    headers = {
-        "Content-Disposition": "inline" if inline else "attachment",
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
-    return Response(
-        answer.content, media_type=declared if inline else "application/octet-stream", headers=headers
-    )
+    return passed_on(answer, VIEWABLE)
