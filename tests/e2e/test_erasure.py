@@ -150,8 +150,12 @@ async def test_a_subscriber_without_a_grant_reads_every_field_but_the_personal_o
     tag = uuid.uuid4().hex[:8]
     home, needles = made_up_person(tag)
     sent = await send_invitation(gateway, me, home, at=soon(120))
-    records = await records_of(platform_under_test, "icam.invitation.events")
-    event = next(r["value"] for r in records if r["value"].get("stream_id") == sent["stream_id"])
+
+    async def published() -> dict[str, Any] | None:  # the relay publishes after the 201
+        records = await records_of(platform_under_test, "icam.invitation.events")
+        return next((r["value"] for r in records if r["value"].get("stream_id") == sent["stream_id"]), None)
+
+    event = await eventually(published, timeout=30, what="the InvitationSent on the topic")
     data = event["data"]
     assert [(m["person_id"], m["is_minor"]) for m in data["members"]] == [(home.adult_id, False)]
     assert (data["household_id"], data["region"], data["language"]) == (home.household_id, "brussels", "fr")
