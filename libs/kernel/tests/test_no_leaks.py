@@ -240,7 +240,7 @@ async def test_a_malformed_message_is_dead_lettered_without_an_excerpt_of_it(db:
     async with db.acquire() as conn:
         [letter] = await list_dead_letters(conn, "leak-check")
     assert outcome is Outcome.DEAD_LETTERED
-    assert letter["error_message"].startswith("JSONDecodeError: Expecting")
+    assert letter["error_message"].startswith("JSONDecodeError: ")  # where, never what
     assert leaked(letter["error_message"]) == []
 
 

@@ -7,11 +7,12 @@ shared with `contracts/` (`EventEnvelope`), so change them only together.
 from __future__ import annotations
 
 import functools
-import json
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
+
+from icam_kernel import codec
 
 CONTENT_TYPE = "application/json"
 
@@ -122,7 +123,7 @@ class RecordedEvent:
         }
 
     def to_json(self) -> bytes:
-        return json.dumps(self.to_envelope(), separators=(",", ":")).encode()
+        return codec.dumps_bytes(self.to_envelope())
 
     def headers(self) -> list[tuple[str, bytes]]:
         """Kafka headers: routing without parsing the value."""
@@ -176,7 +177,7 @@ class RecordedEvent:
             event_id=row["event_id"],
             event_type=row["event_type"],
             event_version=row["event_version"],
-            data=json.loads(row["data"]),
+            data=codec.loads(row["data"]),
             occurred_at=row["occurred_at"],
             recorded_at=row["recorded_at"],
             actor=_actor(row["actor"]),
@@ -189,4 +190,4 @@ class RecordedEvent:
 def _actor(stored: str) -> Actor:
     """An actor from its stored JSON: few actors write many events, and an `Actor` is immutable,
     so the same one is shared instead of parsed again for each event (a rebuild's reads)."""
-    return Actor.from_dict(json.loads(stored))
+    return Actor.from_dict(codec.loads(stored))

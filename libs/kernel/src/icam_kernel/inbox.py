@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import json
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -45,7 +44,7 @@ from icam_contracts.envelope import (
     HEADER_DLQ_ORIGINAL_PARTITION,
     HEADER_DLQ_ORIGINAL_TOPIC,
 )
-from icam_kernel import sealing, sequencing, tracing
+from icam_kernel import codec, sealing, sequencing, tracing
 from icam_kernel.db import Connection
 from icam_kernel.events import RecordedEvent
 from icam_kernel.failures import describe, is_transient
@@ -137,7 +136,7 @@ class IdempotentConsumer:
     async def parse(self, value: bytes) -> RecordedEvent:
         """The event of a record: personal data opened (the process's vault), then upcast. A seal
         that does not open is poison (dead letter); an unreachable key custodian is not (retry)."""
-        event = RecordedEvent.from_envelope(json.loads(value))
+        event = RecordedEvent.from_envelope(codec.loads(value))
         vault = self.vault or sealing.installed()
         if vault is not None:
             (event,) = await vault.open_events([event])

@@ -15,7 +15,6 @@ marked in `contracts/`, with no change here.
 from __future__ import annotations
 
 import base64
-import json
 import os
 import types
 import typing
@@ -31,6 +30,7 @@ from pydantic import BaseModel
 
 from icam_contracts.personal_data import SEALED_PREFIX, PersonalData
 from icam_contracts.registry import UnknownEvent, event_class
+from icam_kernel import codec
 from icam_kernel.events import RecordedEvent
 from icam_kernel.keyring import DataKey, Keyring, household_subject, person_subject
 
@@ -101,7 +101,7 @@ def plan_for(event_type: str, version: int) -> SealPlan:
 def _seal_value(key: DataKey, value: Any) -> str:
     assert key.secret is not None, "a destroyed key never seals"
     nonce = os.urandom(12)
-    data = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    data = codec.dumps_bytes(value)
     sealed = AESGCM(key.secret).encrypt(nonce, data, key.key_id.bytes)
     return f"{SEALED_PREFIX}{key.key_id}:{_b64(nonce)}:{_b64(sealed)}"
 
@@ -119,7 +119,7 @@ def _open_value(keys: dict[uuid.UUID, DataKey], sealed: str) -> tuple[bool, Any]
         plain = AESGCM(key.secret).decrypt(_unb64(nonce), _unb64(data), key.key_id.bytes)
     except (ValueError, InvalidTag):
         raise BrokenSeal("a sealed value does not open under its key") from None
-    return True, json.loads(plain)
+    return True, codec.loads(plain)
 
 
 def key_id_of(sealed: str) -> uuid.UUID:
@@ -174,7 +174,7 @@ class Vault:
         plan = plan_for(event_type, version)
         if plan.empty or data.get("sealed"):
             return data
-        sealed: Payload = json.loads(json.dumps(data))  # a deep copy: the caller keeps its payload
+        sealed: Payload = codec.copy(data)  # the caller keeps its payload
         people = [p for path in plan.persons for p in _at(sealed, path) if not p.get("sealed")]
         texts = [t for t in plan.texts if sealed.get(t[0]) not in (None, [], "")]
         subjects = {person_subject(p["person_id"]) for p in people}
