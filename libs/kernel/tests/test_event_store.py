@@ -30,7 +30,10 @@ async def test_appended_events_are_read_back_in_stream_order(conn: asyncpg.Conne
     assert await store.stream_version(conn, "s-1") == 3
 
 
-async def test_only_one_of_twenty_concurrent_appends_at_the_same_version_wins(db: asyncpg.Pool) -> None:
+@pytest.mark.parametrize("events", [1, 2], ids=["one event (plain statement)", "two (kernel_append)"])
+async def test_only_one_of_twenty_concurrent_appends_at_the_same_version_wins(
+    db: asyncpg.Pool, events: int
+) -> None:
     store = EventStore("t")
     async with db.acquire() as conn:
         await store.append(conn, "case-1", [new_event()], ExpectedVersion.NO_STREAM)
@@ -39,7 +42,7 @@ async def test_only_one_of_twenty_concurrent_appends_at_the_same_version_wins(db
         async with db.acquire() as conn:
             try:
                 return (
-                    await store.append(conn, "case-1", [new_event(n=i), new_event(n=i)], 1)
+                    await store.append(conn, "case-1", [new_event(n=i) for _ in range(events)], 1)
                 ).stream_version
             except WrongExpectedVersion as conflict:
                 return conflict
@@ -48,11 +51,11 @@ async def test_only_one_of_twenty_concurrent_appends_at_the_same_version_wins(db
 
     winners = [r for r in results if isinstance(r, int)]
     losers = [r for r in results if isinstance(r, WrongExpectedVersion)]
-    assert winners == [3] and len(losers) == 19
-    assert {loser.actual for loser in losers} <= {1, 3}
+    assert winners == [1 + events] and len(losers) == 19
+    assert {loser.actual for loser in losers} <= {1, 1 + events}
     async with db.acquire() as conn:
-        assert await store.stream_version(conn, "case-1") == 3
-        assert await conn.fetchval("select count(*) from outbox") == 3
+        assert await store.stream_version(conn, "case-1") == 1 + events
+        assert await conn.fetchval("select count(*) from outbox") == 1 + events
 
 
 async def test_a_stale_expected_version_is_refused_with_the_current_version(conn: asyncpg.Connection) -> None:

@@ -1,8 +1,10 @@
 """Event store on PostgreSQL: append with an expected version, read a stream, read all.
 
-An append is one call of the `kernel_append` SQL function (see `sql/0001_kernel.sql`): it checks
-the expected version, inserts the events and their outbox rows, and fails as a whole on a
-conflict, so it is atomic even when the caller has no transaction open, in one round trip. Inside
+An append is one statement: it checks the expected version, inserts the events and their outbox
+rows, and fails as a whole on a conflict, so it is atomic even when the caller has no transaction
+open, in one round trip. One event at a known version (nearly every command) is a plain statement
+(`_APPEND_ONE`); several events, or "any version", call the `kernel_append` SQL function (see
+`sql/0001_kernel.sql`), which serialises "any" appenders with a lock. Inside
 a trace, the outbox rows keep the `traceparent` of the append's span (`sql/0006_trace_context.sql`,
 ADR 0016): the relay publishes in that trace.
 """
@@ -37,6 +39,26 @@ _ENVELOPE_OVERHEAD = 1024  # ids, type, times, correlation and causation, header
 
 _COLUMNS = """global_position, stream_id, stream_version, event_id, event_type, event_version,
     data::text as data, actor::text as actor, correlation_id, causation_id, occurred_at, recorded_at"""
+
+# One event at a version the command decided on (nearly every command): the same checks and
+# rows as `kernel_append` in one plain statement, which costs PostgreSQL about two thirds of the
+# function's work and the client no arrays to encode (issue 16). No row back means the stream was
+# not at that version, or a concurrent writer took it first: a conflict either way.
+_APPEND_ONE = """
+with current_version as (
+    select coalesce(max(stream_version), 0) as v from events where stream_id = $1
+), ins as (
+    insert into events as e (stream_id, stream_version, event_id, event_type, event_version, data,
+                             actor, correlation_id, causation_id, occurred_at)
+    select $1, c.v + 1, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now())
+    from current_version c where c.v = $2
+    on conflict on constraint events_stream_id_stream_version_key do nothing
+    returning e.global_position, e.stream_version, e.recorded_at, e.occurred_at
+), ob as (
+    insert into outbox (position, topic, traceparent) select i.global_position, $11, $12 from ins i
+)
+select * from ins
+"""
 
 _READ_STREAM = f"""
 select {_COLUMNS} from events
@@ -178,8 +200,61 @@ class EventStore:
         actors = [codec.dumps(e.actor.to_dict()) for e in events]
         for event, payload, actor in zip(events, data, actors, strict=True):
             self.check_size(event.event_type, payload, actor)
+        version = _expected_arg(expected)
+        if len(events) == 1 and version is not None:
+            one = (events[0], data[0], actors[0])
+            rows = await self._append_one(conn, stream_id, one, expected, version, traceparent)
+        else:
+            rows = await self._append_many(conn, stream_id, events, expected, data, actors, traceparent)
+        if self.inline_projections:
+            await self._project(conn, stream_id, events, rows)
+        return AppendResult(
+            stream_version=rows[-1]["stream_version"], last_position=rows[-1]["global_position"]
+        )
+
+    async def _append_one(
+        self,
+        conn: Connection,
+        stream_id: str,
+        one: tuple[NewEvent, str, str],
+        expected: Expected,
+        version: int,
+        traceparent: str | None,
+    ) -> Sequence[Any]:
+        """One event at a known version: `_APPEND_ONE`, one round trip but after a conflict."""
+        event, data, actor = one
+        rows = await conn.fetch(
+            _APPEND_ONE,
+            stream_id,
+            version,
+            event.event_id,
+            event.event_type,
+            event.event_version,
+            data,
+            actor,
+            event.correlation_id,
+            event.causation_id,
+            event.occurred_at,
+            self.topic,
+            traceparent,
+        )
+        if not rows:
+            raise WrongExpectedVersion(stream_id, expected, await self.stream_version(conn, stream_id))
+        return rows
+
+    async def _append_many(
+        self,
+        conn: Connection,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected: Expected,
+        data: list[str],
+        actors: list[str],
+        traceparent: str | None,
+    ) -> Sequence[Any]:
+        """Several events, or any version: `kernel_append` (it serialises "any" appenders)."""
         try:
-            rows = await conn.fetch(
+            return await conn.fetch(
                 "select * from kernel_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 stream_id,
                 _expected_arg(expected),
@@ -199,11 +274,6 @@ class EventStore:
                 actual = int(getattr(error, "detail", None) or -1)
                 raise WrongExpectedVersion(stream_id, expected, actual) from None
             raise
-        if self.inline_projections:
-            await self._project(conn, stream_id, events, rows)
-        return AppendResult(
-            stream_version=rows[-1]["stream_version"], last_position=rows[-1]["global_position"]
-        )
 
     async def _project(
         self, conn: Connection, stream_id: str, events: Sequence[NewEvent], rows: Sequence[Any]
