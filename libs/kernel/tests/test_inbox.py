@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from prometheus_client import REGISTRY
 
@@ -271,3 +272,55 @@ async def test_events_of_no_interest_are_passed_over_without_a_transaction(consu
     decided = [("event_type", b"OutcomeDecided")]
     handled = await consumer.process(Delivery("icam.case.events", 0, 4, b"case-1", held.to_json(), decided))
     assert handled is Outcome.HANDLED
+
+
+def fetched(partition: int, offset: int, event: RecordedEvent) -> ConsumerRecord[bytes, bytes]:
+    """A record as aiokafka hands it over in a fetch."""
+    value = event.to_json()
+    return ConsumerRecord("icam.invitation.events", partition, offset, 0, 0, event.stream_id.encode(),
+                          value, None, 0, len(value), ())  # fmt: skip
+
+
+async def test_the_partitions_of_a_batch_are_handled_side_by_side_each_in_its_own_order(
+    consumer_db: asyncpg.Pool,
+) -> None:
+    first = [await recorded(consumer_db, f"p0-{i}", n=i) for i in range(3)]
+    second = [await recorded(consumer_db, f"p1-{i}", n=i) for i in range(3)]
+    batch = [fetched(0, i, e) for i, e in enumerate(first)] + [fetched(1, i, e) for i, e in enumerate(second)]
+    handled: list[str] = []
+    other_partition_started = asyncio.Event()
+
+    async def slow_first_partition(conn: asyncpg.Connection, event: RecordedEvent) -> None:
+        if event.stream_id.startswith("p1-"):
+            other_partition_started.set()
+        elif event.stream_id == "p0-0":  # handled one record after another, this would wait for good
+            await asyncio.wait_for(other_partition_started.wait(), 5)
+        handled.append(event.stream_id)
+        await count_event(conn, event)
+
+    consumer = IdempotentConsumer(consumer_db, "side-by-side", slow_first_partition, retry=FAST_RETRY)
+    await consumer.handle_records(batch)
+
+    assert [s for s in handled if s.startswith("p0-")] == ["p0-0", "p0-1", "p0-2"]
+    assert [s for s in handled if s.startswith("p1-")] == ["p1-0", "p1-1", "p1-2"]
+    assert handled.index("p1-0") < handled.index("p0-0")
+    assert await counts(consumer_db) == dict.fromkeys([*(e.stream_id for e in first + second)], 1)
+
+
+async def test_an_outage_in_one_partition_lets_the_others_finish_then_rewinds_the_batch(
+    consumer_db: asyncpg.Pool,
+) -> None:
+    events = [await recorded(consumer_db, f"lane-{p}-{i}", n=i) for p in range(3) for i in range(2)]
+    batch = [fetched(int(e.stream_id.split("-")[1]), i % 2, e) for i, e in enumerate(events)]
+
+    async def partition_one_has_lost_its_database(conn: asyncpg.Connection, event: RecordedEvent) -> None:
+        if event.stream_id == "lane-1-0":
+            raise ConnectionResetError("connection to the database lost")
+        await count_event(conn, event)
+
+    patient = RetryPolicy(attempts=3, backoff=0.01, max_backoff=0.02, outage_ceiling=0.05)
+    consumer = IdempotentConsumer(consumer_db, "lanes", partition_one_has_lost_its_database, retry=patient)
+    with pytest.raises(ConnectionResetError):
+        await consumer.handle_records(batch)
+
+    assert await counts(consumer_db) == {"lane-0-0": 1, "lane-0-1": 1, "lane-2-0": 1, "lane-2-1": 1}

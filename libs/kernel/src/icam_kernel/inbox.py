@@ -122,8 +122,10 @@ class IdempotentConsumer:
         event_types: Collection[str] | None = None,
         watch: Worker | None = None,
         vault: Vault | None = None,
+        lanes: int = 4,
     ) -> None:
         self.pool, self.name, self.handler = pool, consumer_name, handler
+        self.lanes = lanes  # partitions of a batch handled at once (each holds a connection)
         self.vault = vault
         self.publish_dead_letter = dead_letters
         self.retry = retry or RetryPolicy()
@@ -282,13 +284,39 @@ class IdempotentConsumer:
         return event_type is None or event_type in self.event_types
 
     async def _handle_batch(self, message: KafkaMessage) -> None:
+        """A batch's partitions side by side, each in its own order (Kafka orders only within a
+        partition, and a stream's events share one): a consumer then waits on the database for
+        several records at once instead of one, which is what kept it behind under load (issue
+        16). Every lane runs to its end before a failure is raised, so that nothing is cut off
+        half-way (a dead letter written but not published); the batch is then rewound and the
+        inbox skips what was handled."""
         records = message.raw_message
-        for record in records if isinstance(records, tuple) else (records,):
+        await self.handle_records(records if isinstance(records, tuple) else (records,), message.consumer)
+
+    async def handle_records(self, records: Sequence[Any], consumer: object = None) -> None:
+        """Handle one fetch's records (aiokafka `ConsumerRecord`s), as `_handle_batch` says."""
+        lanes = _lanes(records)
+        if len(lanes) == 1:
+            await self._handle_lane(consumer, lanes[0])
+            return
+        gate = asyncio.Semaphore(self.lanes)
+
+        async def lane(records: list[Any]) -> None:
+            async with gate:
+                await self._handle_lane(consumer, records)
+
+        results = await asyncio.gather(*(lane(r) for r in lanes), return_exceptions=True)
+        failure = next((r for r in results if isinstance(r, BaseException)), None)
+        if failure is not None:
+            raise failure
+
+    async def _handle_lane(self, consumer: object, records: Sequence[Any]) -> None:
+        for record in records:
             delivery = Delivery(
                 record.topic, record.partition, record.offset, record.key, record.value, record.headers
             )
             await self.process(delivery)
-            self.record_lag(message.consumer, record.topic, record.partition, record.offset)
+            self.record_lag(consumer, record.topic, record.partition, record.offset)
 
     def record_lag(self, consumer: object, topic: str, partition: int, offset: int) -> None:
         """Set `icam_consumer_lag` from the consumer's last fetched high watermark, when it has one
@@ -316,12 +344,12 @@ class IdempotentConsumer:
         """Register on a FastStream broker: commit after the transactions, never before.
 
         Records come in batches of whatever has arrived (up to `max_records`); each record still
-        gets its own transaction (inbox row + handler), in partition order, and the offsets of the
-        batch are committed once, after the last one. A batch that fails part-way (the database is
-        down) is rewound to its first record; the records already handled are then skipped by the
-        inbox. One commit per batch instead of one per record is what lets a consumer keep up under
-        load. `fetch_wait_ms` bounds how long an idle consumer waits for new records (and so the
-        latency it adds).
+        gets its own transaction (inbox row + handler), in partition order (up to `lanes`
+        partitions at once), and the offsets of the batch are committed once, after the last one.
+        A batch that fails part-way (the database is down) is rewound to its first record; the
+        records already handled are then skipped by the inbox. One commit per batch instead of
+        one per record is what lets a consumer keep up under load. `fetch_wait_ms` bounds how
+        long an idle consumer waits for new records (and so the latency it adds).
         """
         if self.publish_dead_letter is None:
             self.publish_dead_letter = broker_dead_letters(broker)
@@ -349,6 +377,14 @@ class IdempotentConsumer:
         )
         subscriber(on_events)
         return subscriber
+
+
+def _lanes(records: Sequence[Any]) -> list[list[Any]]:
+    """The records of each topic partition, in the order they came."""
+    lanes: dict[tuple[str, int], list[Any]] = {}
+    for record in records:
+        lanes.setdefault((record.topic, record.partition), []).append(record)
+    return list(lanes.values())
 
 
 def dead_letter_headers(
