@@ -14,9 +14,9 @@ import base64
 import os
 import time
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import httpx
 
@@ -122,32 +122,40 @@ def _key(row: Mapping[str, str | None]) -> DataKey:
 
 class CachedKeyring:
     """Keeps keys for `ttl` seconds so that a busy service asks the custodian once per key and
-    minute, not per event; `forget` drops a key at once when its erasure is announced."""
+    minute, not per event; `forget` drops a key at once when its erasure is announced.
+
+    Single flight per key: tasks that miss the same key share one request, and tasks that miss
+    different keys ask side by side. (One lock around every request made a whole process wait
+    on the custodian one request at a time, inside its consumers' transactions: issue 16.)
+    """
 
     def __init__(self, inner: Keyring, ttl: float = 60.0) -> None:
         self.inner, self.ttl = inner, ttl
         self._subjects: dict[str, tuple[float, DataKey]] = {}
         self._ids: dict[uuid.UUID, tuple[float, DataKey]] = {}
-        self._lock = asyncio.Lock()
+        self._issuing: dict[str, asyncio.Future[DataKey]] = {}
+        self._releasing: dict[uuid.UUID, asyncio.Future[DataKey]] = {}
 
     async def issue(self, subjects: Collection[str]) -> Mapping[str, DataKey]:
         missing = [s for s in subjects if not self._fresh(self._subjects.get(s))]
         if missing:
-            async with self._lock:
-                fetched = await self.inner.issue(missing)
-            now = time.monotonic()
-            for subject, key in fetched.items():
-                self._subjects[subject] = self._ids[key.key_id] = (now, key)
+            await _single_flight(missing, self._issuing, self.inner.issue, self._keep_issued)
         return {s: self._subjects[s][1] for s in subjects}
 
     async def release(self, key_ids: Collection[uuid.UUID]) -> Mapping[uuid.UUID, DataKey]:
         missing = [k for k in key_ids if not self._fresh(self._ids.get(k))]
         if missing:
-            async with self._lock:
-                fetched = await self.inner.release(missing)
-            now = time.monotonic()
-            self._ids.update({k: (now, key) for k, key in fetched.items()})
+            await _single_flight(missing, self._releasing, self.inner.release, self._keep_released)
         return {k: self._ids[k][1] for k in key_ids}
+
+    def _keep_issued(self, fetched: Mapping[str, DataKey]) -> None:
+        now = time.monotonic()
+        for subject, key in fetched.items():
+            self._subjects[subject] = self._ids[key.key_id] = (now, key)
+
+    def _keep_released(self, fetched: Mapping[uuid.UUID, DataKey]) -> None:
+        now = time.monotonic()
+        self._ids.update({k: (now, key) for k, key in fetched.items()})
 
     def forget(self, key_ids: Collection[uuid.UUID]) -> None:
         """Drop these keys (an erasure was announced); the next use asks the custodian."""
@@ -164,3 +172,39 @@ class CachedKeyring:
 
     def _fresh(self, entry: tuple[float, DataKey] | None) -> bool:
         return entry is not None and time.monotonic() - entry[0] < self.ttl
+
+
+K = TypeVar("K", str, uuid.UUID)
+
+
+async def _single_flight(
+    wanted: list[K],
+    in_flight: dict[K, asyncio.Future[DataKey]],
+    fetch: Callable[[list[K]], Awaitable[Mapping[K, DataKey]]],
+    keep: Callable[[Mapping[K, DataKey]], None],
+) -> None:
+    """Fetch the wanted keys no other task is fetching (and `keep` them), then wait for the rest."""
+    loop = asyncio.get_running_loop()
+    mine = [k for k in dict.fromkeys(wanted) if k not in in_flight]
+    theirs = [in_flight[k] for k in dict.fromkeys(wanted) if k in in_flight]
+    futures = {k: loop.create_future() for k in mine}
+    in_flight.update(futures)
+    try:
+        if mine:
+            fetched = await fetch(mine)
+            keep(fetched)
+            for k, future in futures.items():
+                future.set_result(fetched[k])
+    except BaseException as error:
+        # the tasks waiting on these keys fail too (and retry): never left waiting, even on a cancel
+        shared = error if isinstance(error, Exception) else KeyringUnavailable("key request interrupted")
+        for future in futures.values():
+            if not future.done():
+                future.set_exception(shared)
+                future.exception()  # retrieved here: a key nobody else waits for logs nothing
+        raise
+    finally:
+        for k in mine:
+            in_flight.pop(k, None)
+    for future in theirs:
+        await future
