@@ -68,3 +68,43 @@ def test_a_coach_works_in_their_region_only() -> None:
     assert COACH.works_in("brussels")
     assert not COACH.works_in("antwerp")
     assert not Principal("ops-1", Role.OPS_VIEWER).may_see_personal_data
+
+
+def test_a_verified_token_is_answered_from_memory_until_it_expires(
+    issuer: LocalIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verifier = verifier_for(issuer)
+    token = issuer.mint(COACH, ttl_seconds=60)
+    assert verifier.verify(token) == COACH
+    checks: list[str] = []
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: checks.append("checked") or {})  # would fail
+
+    assert verifier.verify(token) == COACH and checks == []  # remembered
+    monkeypatch.setattr("icam_auth.verify.time.time", lambda: 4_000_000_000.0)  # long after its exp
+    with pytest.raises(Unauthenticated):
+        verifier.verify(token)
+    assert checks == ["checked"]
+
+
+def test_a_refused_token_is_never_remembered(issuer: LocalIssuer) -> None:
+    verifier = verifier_for(issuer)
+    expired = issuer.mint(COACH, ttl_seconds=-10)
+    for _ in range(2):
+        with pytest.raises(Unauthenticated, match="expired"):
+            verifier.verify(expired)
+
+
+def test_only_the_latest_tokens_are_remembered(issuer: LocalIssuer, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = AuthSettings(issuer.issuer, issuer.audience, str(issuer.write_jwks()))
+    verifier = TokenVerifier(settings, remembered=2)
+    tokens = [issuer.mint(Principal(f"coach-{i}", Role.COACH, region="brussels")) for i in range(3)]
+    for token in tokens:
+        verifier.verify(token)
+    checked: list[str] = []
+    full_check = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda token, **k: checked.append(token) or full_check(token, **k))
+
+    for token in (tokens[2], tokens[1], tokens[0]):
+        verifier.verify(token)
+
+    assert checked == [tokens[0]]  # the two latest were remembered, the oldest forgotten

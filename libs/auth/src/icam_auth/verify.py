@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,10 +50,18 @@ class AuthSettings:
 
 
 class TokenVerifier:
-    """Turns an `Authorization: Bearer ...` value into a Principal, or says why it cannot."""
+    """Turns an `Authorization: Bearer ...` value into a Principal, or says why it cannot.
 
-    def __init__(self, settings: AuthSettings) -> None:
+    A token already verified is answered from memory until it expires (up to `remembered`
+    tokens): a service's token comes with each of its key requests, a user's with each call the
+    gateway forwards, and the RS256 check was a tenth of the key custodian's work under load
+    (issue 16). A token is only ever remembered after a full check, and never past its `exp`.
+    """
+
+    def __init__(self, settings: AuthSettings, *, remembered: int = 4096) -> None:
         self._settings = settings
+        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._remembered = remembered
         self._client: jwt.PyJWKClient | None = None
         self._keys: jwt.PyJWKSet | None = None
         if settings.jwks.startswith(("http://", "https://")):
@@ -76,6 +86,16 @@ class TokenVerifier:
         raise Unauthenticated("the token was signed by an unknown key")
 
     def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None and time.time() < known[0]:
+            return known[1]
+        principal, expires = self._check(token)
+        self._verified[token] = (expires, principal)
+        if len(self._verified) > self._remembered:
+            self._verified.popitem(last=False)  # the oldest remembered
+        return principal
+
+    def _check(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -85,7 +105,7 @@ class TokenVerifier:
                 issuer=self._settings.issuer,
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
-            return Principal.from_claims(claims)
+            return Principal.from_claims(claims), float(claims["exp"])
         except (jwt.PyJWTError, KeyError, ValueError) as exc:
             raise Unauthenticated(f"invalid token: {exc}") from exc
 
