@@ -110,3 +110,19 @@ async def test_a_cancelled_request_leaves_no_task_waiting_for_good() -> None:
 
     with pytest.raises(KeyringUnavailable):
         await asyncio.wait_for(sharing, 5)
+
+
+async def test_a_released_live_key_also_seals_for_its_subject_without_asking_again() -> None:
+    custodian = Custodian()
+    custodian.answer.set()
+    live = (await custodian.issue(["household:h1"]))["household:h1"]
+    gone = (await custodian.issue(["person:OE-9"]))["person:OE-9"]
+    custodian.destroy("person:OE-9")
+    custodian.asked.clear()
+    cache = CachedKeyring(custodian)
+
+    await cache.release([live.key_id, gone.key_id])  # opening an event of the household
+    sealing_with = await cache.issue(["household:h1"])
+    assert sealing_with["household:h1"] == live and len(custodian.asked) == 1
+    fresh = await cache.issue(["person:OE-9"])  # a destroyed key never seals: the custodian is asked
+    assert fresh["person:OE-9"].key_id != gone.key_id and len(custodian.asked) == 2

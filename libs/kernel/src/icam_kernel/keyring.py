@@ -23,10 +23,12 @@ import httpx
 
 @dataclass(frozen=True, slots=True)
 class DataKey:
-    """An AES-256 data key; `secret` is None once the key is destroyed (erasure)."""
+    """An AES-256 data key; `secret` is None once the key is destroyed (erasure). `subject`: whose
+    key it is, when the custodian says (it does to services)."""
 
     key_id: uuid.UUID
     secret: bytes | None
+    subject: str | None = None
 
     @property
     def destroyed(self) -> bool:
@@ -70,7 +72,7 @@ class LocalKeyring:
     async def issue(self, subjects: Collection[str]) -> Mapping[str, DataKey]:
         for subject in subjects:
             if subject not in self._by_subject:
-                key = DataKey(uuid.uuid4(), os.urandom(32))
+                key = DataKey(uuid.uuid4(), os.urandom(32), subject)
                 self._by_subject[subject] = self._by_id[key.key_id] = key
         return {s: self._by_subject[s] for s in subjects}
 
@@ -117,7 +119,8 @@ class HttpKeyring:
 
 def _key(row: Mapping[str, str | None]) -> DataKey:
     secret = row.get("secret")
-    return DataKey(uuid.UUID(str(row["key_id"])), base64.b64decode(secret) if secret else None)
+    subject = row.get("subject")
+    return DataKey(uuid.UUID(str(row["key_id"])), base64.b64decode(secret) if secret else None, subject)
 
 
 class CachedKeyring:
@@ -154,8 +157,14 @@ class CachedKeyring:
             self._subjects[subject] = self._ids[key.key_id] = (now, key)
 
     def _keep_released(self, fetched: Mapping[uuid.UUID, DataKey]) -> None:
+        """A released key that is not destroyed is its subject's live key (a subject has one at
+        a time): kept for sealing too, so that the case, having opened an invitation, seals the
+        case it opens without asking again."""
         now = time.monotonic()
         self._ids.update({k: (now, key) for k, key in fetched.items()})
+        for key in fetched.values():
+            if key.subject is not None and key.secret is not None:
+                self._subjects[key.subject] = (now, key)
 
     def forget(self, key_ids: Collection[uuid.UUID]) -> None:
         """Drop these keys (an erasure was announced); the next use asks the custodian."""
