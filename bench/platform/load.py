@@ -40,6 +40,7 @@ from icam_testing import platform_under_test as put
 from icam_testing import servers
 
 TARGET_P50_MS, TARGET_P99_MS = 50, 250
+TARGET_SERVICE_MB, TARGET_POSTGRES_MB = 150, 1536
 SERVICES = ("invitation", "case", "referral", "notification")
 
 
@@ -143,8 +144,10 @@ def render(
         )
     lags = ", ".join(f"{g} {obs.lag_max[g]}/{obs.lag_last.get(g, 0)}" for g in sorted(obs.lag_max))
     print(f"consumer lag (messages; max during the run / at the end): {lags}")
-    print("memory RSS MiB (max / end): "
-          + ", ".join(f"{n} {obs.rss_max[n]:.0f}/{obs.rss_last[n]:.0f}" for n in obs.rss_max))  # fmt: skip
+    print(f"memory MiB, PSS max / end (RSS max) — targets: services < {TARGET_SERVICE_MB}, "
+          f"PostgreSQL < {TARGET_POSTGRES_MB}: "
+          + ", ".join(f"{n} {obs.pss_max[n]:.0f}/{obs.pss_last[n]:.0f} ({obs.rss_max[n]:.0f})"
+                      for n in obs.rss_max))  # fmt: skip
     per_command = {n: 1000 * seconds / max(ok, 1) for n, seconds in obs.cpu_used.items()}
     total = sum(per_command.values())
     print(
@@ -159,6 +162,7 @@ def render(
     for jr in failed[:5]:
         print(f"  journey {jr.index} ({jr.kind}) failed: {jr.error}")
     result.update(cpu_ms_per_command=per_command, lag_max=dict(obs.lag_max), rss_max_mb=dict(obs.rss_max),
+                  pss_max_mb=dict(obs.pss_max),
                   checked=report.checked,
                   inconsistencies=report.problems, redelivered=report.redelivered_copies)  # fmt: skip
     return result

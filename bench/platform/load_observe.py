@@ -39,16 +39,23 @@ def pids(run_dir: Path) -> dict[str, int]:
     return found
 
 
-def rss_mb(pid: int, with_children: bool = False) -> float:
-    """Resident memory of `pid` (and its children: PostgreSQL's backends), in MiB."""
+def memory_mb(pid: int, with_children: bool = False) -> tuple[float, float]:
+    """(RSS, PSS) of `pid` and its children (PostgreSQL's backends, a keeper's uvicorn), in MiB.
+
+    PSS shares each page among the processes that map it: the sum over PostgreSQL's backends is
+    the memory the server takes. Their RSS sum counts the shared buffers once per backend that
+    touched them, so it grows with the number of connections, not with what the server holds."""
     try:
         process = psutil.Process(pid)
-        total = process.memory_info().rss
-        if with_children:
-            total += sum(c.memory_info().rss for c in process.children(recursive=True))
-        return total / 2**20
+        family = [process, *(process.children(recursive=True) if with_children else [])]
+        rss = pss = 0
+        for member in family:
+            with contextlib.suppress(psutil.Error):
+                full = member.memory_full_info()
+                rss, pss = rss + full.rss, pss + getattr(full, "pss", full.rss)
+        return rss / 2**20, pss / 2**20
     except psutil.Error:
-        return 0.0
+        return 0.0, 0.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -76,6 +83,8 @@ class Observer:
     lag_last: dict[str, int] = field(default_factory=dict)
     rss_max: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     rss_last: dict[str, float] = field(default_factory=dict)
+    pss_max: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    pss_last: dict[str, float] = field(default_factory=dict)
     cpu_at_start: dict[str, float] = field(default_factory=dict)
     cpu_used: dict[str, float] = field(default_factory=dict)  # seconds, over the run
 
@@ -89,9 +98,10 @@ class Observer:
 
     async def sample_memory(self) -> None:
         for name, pid in self.processes.items():
-            mb = rss_mb(pid, with_children=True)  # a keeper's uvicorn; PostgreSQL's backends
-            self.rss_last[name] = mb
-            self.rss_max[name] = max(self.rss_max[name], mb)
+            rss, pss = memory_mb(pid, with_children=True)  # a keeper's uvicorn; PostgreSQL's backends
+            self.rss_last[name], self.pss_last[name] = rss, pss
+            self.rss_max[name] = max(self.rss_max[name], rss)
+            self.pss_max[name] = max(self.pss_max[name], pss)
 
     async def run(self, stop: asyncio.Event) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)

@@ -12,6 +12,16 @@ from icam_kernel.db import Connection
 
 _REMEMBER = """insert into journeys (household_id, correlation_id) values ($1, $2)
 on conflict (household_id) do nothing"""
+_RECALL = "select correlation_id from journeys where household_id = $1"
+# the journey remembered now, else the one known (one round trip instead of two)
+_REMEMBER_OR_RECALL = """with remembered as (
+    insert into journeys (household_id, correlation_id) values ($1, $2)
+    on conflict (household_id) do nothing returning correlation_id
+)
+select correlation_id from remembered
+union all
+select correlation_id from journeys where household_id = $1
+limit 1"""
 
 
 async def journey_of(
@@ -26,6 +36,7 @@ async def journey_of(
     if authoritative and proposal:
         await conn.execute(_REMEMBER, household_id, proposal)
         return proposal
-    await conn.execute(_REMEMBER, household_id, proposal or str(uuid.uuid4()))
-    known = await conn.fetchval("select correlation_id from journeys where household_id = $1", household_id)
+    known = await conn.fetchval(_REMEMBER_OR_RECALL, household_id, proposal or str(uuid.uuid4()))
+    if known is None:  # a concurrent first contact committed after this statement's snapshot
+        known = await conn.fetchval(_RECALL, household_id)
     return str(known)
