@@ -90,6 +90,7 @@ async def bench(target: Target, args: argparse.Namespace) -> tuple[Metrics, Obse
     await watcher.start()
     driver = Driver(gw, RateLimiter(args.rate), metrics, watcher)
     observer = Observer(target.kafka, target.prefix, target.processes)
+    observer.bench_backends = await watcher.backend_pids()
     stop = asyncio.Event()
     sampling = asyncio.create_task(observer.run(stop))
     journeys = journeys_to_run(args.journeys)
@@ -154,6 +155,8 @@ def render(
         f"CPU ms per accepted command, by process (all: {total:.1f} ms = {1000 / max(total, 1e-9):.0f} "
         "commands/s per core at most): "
         + ", ".join(f"{n} {ms:.2f}" for n, ms in sorted(per_command.items(), key=lambda x: -x[1]))
+        + f"; not counted: the bench's own read-model queries, {1000 * obs.bench_cpu / max(ok, 1):.2f} ms "
+        "of PostgreSQL's"
     )
     print(f"consistency: {report.checked} journeys checked, {report.problems} inconsistencies, "
           f"{report.redelivered_copies} redelivered copies on the topics (same event id)")  # fmt: skip
@@ -162,6 +165,7 @@ def render(
     for jr in failed[:5]:
         print(f"  journey {jr.index} ({jr.kind}) failed: {jr.error}")
     result.update(cpu_ms_per_command=per_command, lag_max=dict(obs.lag_max), rss_max_mb=dict(obs.rss_max),
+                  bench_watcher_postgres_cpu_ms=1000 * obs.bench_cpu / max(ok, 1),
                   pss_max_mb=dict(obs.pss_max),
                   checked=report.checked,
                   inconsistencies=report.problems, redelivered=report.redelivered_copies)  # fmt: skip

@@ -71,6 +71,14 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
+def own_cpu_seconds(pid: int) -> float:
+    """User and system CPU time of `pid` alone."""
+    try:
+        return float(sum(psutil.Process(pid).cpu_times()[:2]))
+    except psutil.Error:
+        return 0.0
+
+
 @dataclass
 class Observer:
     """Samples lag and memory once a second while the load runs."""
@@ -87,14 +95,21 @@ class Observer:
     pss_last: dict[str, float] = field(default_factory=dict)
     cpu_at_start: dict[str, float] = field(default_factory=dict)
     cpu_used: dict[str, float] = field(default_factory=dict)  # seconds, over the run
+    # PostgreSQL backends that serve the bench itself (the read-model watcher), kept apart
+    bench_backends: list[int] = field(default_factory=list)
+    bench_cpu: float = 0.0
 
     def start_cpu(self) -> None:
         self.cpu_at_start = {name: cpu_seconds(pid) for name, pid in self.processes.items()}
+        self.bench_cpu = -sum(own_cpu_seconds(pid) for pid in self.bench_backends)
 
     def stop_cpu(self) -> None:
         self.cpu_used = {
             name: cpu_seconds(pid) - self.cpu_at_start.get(name, 0.0) for name, pid in self.processes.items()
         }
+        self.bench_cpu += sum(own_cpu_seconds(pid) for pid in self.bench_backends)
+        if "postgres" in self.cpu_used:
+            self.cpu_used["postgres"] -= self.bench_cpu
 
     async def sample_memory(self) -> None:
         for name, pid in self.processes.items():
