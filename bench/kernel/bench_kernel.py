@@ -177,14 +177,53 @@ async def relay_drain(pool: asyncpg.Pool, bootstrap: str, topic: str) -> tuple[i
     async with pool.acquire() as conn:
         backlog = await conn.fetchval("select count(*) from outbox")
     relay = OutboxRelay(pool, topic, bootstrap=bootstrap)
-    started = time.perf_counter()
     task = asyncio.create_task(relay.run())
-    while relay.published < backlog:  # noqa: ASYNC110 - polling a counter is the measurement
+    # timed from the first acknowledged batch: the takeover before it (producer start, leader
+    # lock, the read-back of the topic) is paid once per leader, as raw produce's start is untimed
+    while relay.published == 0:  # noqa: ASYNC110 - polling a counter is the measurement
+        await asyncio.sleep(0.001)
+    started, first = time.perf_counter(), relay.published
+    while relay.published < backlog:  # noqa: ASYNC110
         await asyncio.sleep(0.005)
     elapsed = time.perf_counter() - started
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-    return backlog, backlog / elapsed
+    return backlog, (backlog - first) / elapsed
+
+
+async def new_topic(bootstrap: str, name: str) -> str:
+    """A fresh topic of 6 partitions, and its `-raw` twin for the produce limit."""
+    topic = f"{name}-{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, 6, 1), NewTopic(topic + "-raw", 6, 1)])
+    finally:
+        await admin.close()
+    return topic
+
+
+async def relay_rounds(pool: asyncpg.Pool, bootstrap: str, n: int) -> dict[str, list[float]]:
+    """Batched appends, raw produce and the relay, in turns: each round appends a backlog to a
+    topic of its own (batches of 50), produces as many records raw, then relays the backlog (a
+    fresh topic: the relay's takeover check reads nothing back). Returns each figure per round."""
+    rounds: dict[str, list[float]] = {"batches": [], "produce": [], "relay": [], "backlog": []}
+    for _ in range(ROUNDS):
+        topic = await new_topic(bootstrap, "bench-relay")
+        store = EventStore(topic)
+
+        async def batch_op(w: int, i: int, store: EventStore = store) -> None:
+            async with pool.acquire() as conn:
+                await store.append(conn, f"{store.topic}-{w}-{i}", [new_event(**DATA) for _ in range(50)], 0)
+
+        batches, _ = await timed_ops(1, max(2, n // 10), batch_op)
+        rounds["batches"].append(batches * 50)
+        backlog = max(2, n // 10) * 50
+        rounds["produce"].append(await raw_produce(bootstrap, topic + "-raw", backlog))
+        relayed, rate = await relay_drain(pool, bootstrap, topic)
+        rounds["relay"].append(rate)
+        rounds["backlog"].append(relayed)
+    return rounds
 
 
 async def main(provided: servers.Servers, scale: float) -> None:
@@ -193,11 +232,7 @@ async def main(provided: servers.Servers, scale: float) -> None:
         name = f"bench_kernel_{uuid.uuid4().hex[:8]}"
         url = await postgres.ensure_database(provided.database_url, name)
         pool = await db.create_pool(url, min_size=8, max_size=8)  # the services' pool (icam_kernel.db)
-        topic = f"bench-kernel-{uuid.uuid4().hex[:8]}"
-        admin = AIOKafkaAdminClient(bootstrap_servers=provided.kafka_bootstrap)
-        await admin.start()
-        await admin.create_topics([NewTopic(topic, 6, 1), NewTopic(topic + "-raw", 6, 1)])
-        await admin.close()
+        topic = await new_topic(provided.kafka_bootstrap, "bench-kernel")
         try:
             await apply_migrations(pool)
             async with pool.acquire() as conn:
@@ -237,13 +272,11 @@ async def report(pool: asyncpg.Pool, url: str, bootstrap: str, topic: str, n: in
         ratios = [a / b for a, b in zip(rounds[ours], rounds[theirs], strict=True) if b]
         return f"{min(ratios):.2f}-{max(ratios):.2f}" if ratios else "-"
 
-    async def batch_op(w: int, i: int) -> None:
-        async with pool.acquire() as conn:
-            await store.append(conn, f"batch-{w}-{i}", [new_event(**DATA) for _ in range(50)], 0)
-
-    batches, _ = await timed_ops(1, n // 20, batch_op)
-    produced = await raw_produce(bootstrap, topic + "-raw", 20 * n)
-    backlog, relay_rate = await relay_drain(pool, bootstrap, topic)
+    await relay_drain(pool, bootstrap, topic)  # what the appends above left, not measured
+    relayed = await relay_rounds(pool, bootstrap, n)
+    batches, produced, relay_rate = (statistics.median(relayed[k]) for k in ("batches", "produce", "relay"))
+    relay_ratios = [r / p for r, p in zip(relayed["relay"], relayed["produce"], strict=True)]
+    backlog = int(sum(relayed["backlog"]))
     started = time.perf_counter()
     rebuilt = await rebuild(pool, BenchStats(), store)
     rebuild_rate = rebuilt / (time.perf_counter() - started)
@@ -271,13 +304,13 @@ async def report(pool: asyncpg.Pool, url: str, bootstrap: str, topic: str, n: in
             f"rounds {spread('eight', 'raw8')} of limit, {spread('eight', 'peer8')}x peer; "
             f"p50 {pct(eight_lat, 50):.2f} ms, p99 {pct(eight_lat, 99):.2f} ms",
         ),
-        ("append, batches of 50", f"{batches * 50:,.0f} events/s", f"{batches * 50 / raw1:.1f}x limit 1", ""),
+        ("append, batches of 50", f"{batches:,.0f} events/s", f"{batches / raw1:.1f}x limit 1", ""),
         ("limit: aiokafka produce", f"{produced:,.0f} msgs/s", "idempotent, acks=all", ""),
         (
             "outbox relay",
             f"{relay_rate:,.0f} events/s",
-            f"{relay_rate / produced:.2f} of produce (target >= 0.7)",
-            f"{backlog:,} events",
+            f"{statistics.median(relay_ratios):.2f} of produce (target >= 0.7)",
+            f"rounds {min(relay_ratios):.2f}-{max(relay_ratios):.2f}; {backlog:,} events in {ROUNDS} rounds",
         ),
         (
             "projection rebuild",
