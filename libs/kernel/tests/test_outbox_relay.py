@@ -308,3 +308,31 @@ async def test_only_one_of_two_relays_publishes_and_the_standby_takes_over(
 
 async def _is(relay: OutboxRelay) -> bool:
     return relay.is_leader
+
+
+async def test_an_append_in_the_relays_process_is_published_without_waiting_for_the_idle_poll(
+    db: asyncpg.Pool, kafka_bootstrap: str, kafka_topic: TopicFactory
+) -> None:
+    topic = await kafka_topic("woken")
+    # idle, the relay polls after 0.5, 1, 2, 4 s ... up to a minute
+    relay = OutboxRelay(db, topic, bootstrap=kafka_bootstrap, min_interval=0.5, max_interval=60.0)
+    store = EventStore(topic)
+    store.appended = relay.wake  # as the service wires them
+    task = asyncio.create_task(relay.run())
+    try:
+        async with asyncio.timeout(20):
+            while not relay.is_leader:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(3.6)  # idle until its next poll is 4 s away
+        async with db.acquire() as conn, conn.transaction():
+            await store.append(conn, "stream-w", [new_event(n=1)], ExpectedVersion.NO_STREAM)
+            await asyncio.sleep(0.05)  # the commit comes a moment after the append (and its wake-up)
+        started = asyncio.get_running_loop().time()
+        await asyncio.wait_for(_until(lambda: outbox_empty(db)), 20)
+        waited = asyncio.get_running_loop().time() - started
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    assert waited < 2.0, f"published {waited:.1f} s after the commit: the relay slept on"
+    assert [m["value"]["stream_id"] for m in await read_topic(kafka_bootstrap, topic, 1)] == ["stream-w"]

@@ -193,7 +193,7 @@ class OutboxRelay:
         published: PublishedReader | None = None,
         batch_size: int = 500,
         min_interval: float = 0.002,
-        max_interval: float = 0.025,
+        max_interval: float = 0.1,
         standby_interval: float = 0.5,
         backoff: Backoff | None = None,
     ) -> None:
@@ -284,12 +284,16 @@ class OutboxRelay:
         return dropped
 
     async def _publish_loop(self, conn: Connection, producer: AIOKafkaProducer) -> None:
+        """Poll, backing off while idle; a wake-up (an append in this process, whose commit is
+        a moment away) polls at once and starts the backoff again from the shortest interval."""
         interval = self.min_interval
         while True:
             published = await self.publish_pending(conn, producer)
             interval = self.min_interval if published else min(interval * 2, self.max_interval)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), interval)
+            if self._wake.is_set():
+                interval = self.min_interval / 2  # doubled to the shortest if nothing has committed yet
             self._wake.clear()
 
     async def publish_pending(self, conn: Connection, producer: AIOKafkaProducer) -> int:

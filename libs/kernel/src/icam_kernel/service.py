@@ -279,6 +279,7 @@ class ServiceRuntime:
     def _start_workers(self, pool: asyncpg.Pool) -> None:
         """The kernel's own workers, each supervised under its name (the `worker` label)."""
         self.relay = OutboxRelay(pool, self.store.topic, bootstrap=self.settings.kafka_bootstrap)
+        self.store.appended = self.relay.wake  # a local append is published without waiting for a poll
         self.supervisor.spawn("outbox-relay", self.relay.run)
         timers = TimerWorker(pool, self.timers, retry_delay=self.timer_retry_delay)
         self.supervisor.spawn("timers", timers.run)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -146,6 +146,8 @@ class EventStore:
         self.max_event_bytes = max_event_bytes
         self._vault = vault
         self._latency = APPEND_SECONDS.labels(topic=topic)
+        # told of every append (the service's relay: `OutboxRelay.wake`), so that it polls now
+        self.appended: Callable[[], None] | None = None
 
     def check_size(self, event_type: str, data: str, actor: str) -> None:
         """Refuse an event whose envelope would be over the topic's limit (`EventTooLarge`): the
@@ -186,6 +188,8 @@ class EventStore:
             else:
                 result = await self._append(conn, stream_id, events, expected_version, traceparent)
         self._latency.observe(time.perf_counter() - started)
+        if self.appended is not None:
+            self.appended()
         return result
 
     async def _append(
