@@ -170,11 +170,12 @@ class Driver:
         await self.propagated(t0, **{"departure → case closed": ("case closed", case_id)})
 
 
-def journeys_to_run(count: int, seed: int = 1) -> list[Journey]:
-    """`count` journeys, each with its own coach (no double booking, a one-row caseload to poll)."""
+def journeys_to_run(count: int, seed: int = 1, first: int = 0) -> list[Journey]:
+    """`count` journeys, each with its own coach (no double booking, a one-row caseload to poll);
+    `first` numbers them after others (a warm-up's)."""
     rng = random.Random(seed)
     result = []
-    for i in range(count):
+    for i in range(first, first + count):
         region = HOMES[i % len(HOMES)][0]
         kind = rng.choice(KINDS)
         if kind == "C" and region not in DESKS:
