@@ -93,6 +93,7 @@ class ServiceSettings:
     # how soon the group notices a consumer that died (kill -9) and gives its partitions to the
     # one that replaced it: a restarted process waits this long for its partitions, once per group
     consumer_session_timeout_ms: int = 10_000
+    consumer_lanes: int = 4  # partitions of a fetched batch a consumer handles at once (ADR 0018)
     # put before the group of a consumer whose group is its name (every one not given a group_id,
     # the privacy topic's and the privacy service's included): platforms sharing a broker then
     # never share a group
@@ -117,6 +118,7 @@ class ServiceSettings:
             worker_backoff_ceiling=float(env("ICAM_WORKER_BACKOFF_SECONDS", "30")),
             crash_loop_restarts=int(env("ICAM_CRASH_LOOP_RESTARTS", "5")),
             consumer_session_timeout_ms=int(env("ICAM_CONSUMER_SESSION_TIMEOUT_MS", "10000")),
+            consumer_lanes=max(1, int(env("ICAM_CONSUMER_LANES", "4"))),
             consumer_group_prefix=env("ICAM_CONSUMER_GROUP_PREFIX", ""),
             keyring_url=env("ICAM_KEYRING_URL", ""),
             service_token=_service_token(),
@@ -216,6 +218,7 @@ class ServiceRuntime:
             retry=self.retry,
             event_types=event_types,
             watch=self.supervisor.worker(f"consumer:{consumer_name}"),
+            lanes=self.settings.consumer_lanes,
         )
         session = self.settings.consumer_session_timeout_ms
         options.setdefault("session_timeout_ms", session)
