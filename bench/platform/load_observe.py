@@ -58,23 +58,16 @@ def memory_mb(pid: int, with_children: bool = False) -> tuple[float, float]:
         return 0.0, 0.0
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of `pid` and its children (a keeper's uvicorn, PostgreSQL's backends)."""
+def cpu_seconds(pid: int, with_children: bool = True) -> float:
+    """User and system CPU time of `pid` and, unless told not to, its children (a keeper's
+    uvicorn, PostgreSQL's backends)."""
     try:
         process = psutil.Process(pid)
         total = sum(process.cpu_times()[:2])
-        for child in process.children(recursive=True):
+        for child in process.children(recursive=True) if with_children else ():
             with contextlib.suppress(psutil.Error):
                 total += sum(child.cpu_times()[:2])
         return total
-    except psutil.Error:
-        return 0.0
-
-
-def own_cpu_seconds(pid: int) -> float:
-    """User and system CPU time of `pid` alone."""
-    try:
-        return float(sum(psutil.Process(pid).cpu_times()[:2]))
     except psutil.Error:
         return 0.0
 
@@ -97,17 +90,21 @@ class Observer:
     cpu_used: dict[str, float] = field(default_factory=dict)  # seconds, over the run
     # PostgreSQL backends that serve the bench itself (the read-model watcher), kept apart
     bench_backends: list[int] = field(default_factory=list)
-    bench_cpu: float = 0.0
+    bench_cpu: float = 0.0  # seconds, over the run
+    _bench_cpu_at_start: float = 0.0
+
+    def _bench_backends_cpu(self) -> float:
+        return sum(cpu_seconds(pid, with_children=False) for pid in self.bench_backends)
 
     def start_cpu(self) -> None:
         self.cpu_at_start = {name: cpu_seconds(pid) for name, pid in self.processes.items()}
-        self.bench_cpu = -sum(own_cpu_seconds(pid) for pid in self.bench_backends)
+        self._bench_cpu_at_start = self._bench_backends_cpu()
 
     def stop_cpu(self) -> None:
         self.cpu_used = {
             name: cpu_seconds(pid) - self.cpu_at_start.get(name, 0.0) for name, pid in self.processes.items()
         }
-        self.bench_cpu += sum(own_cpu_seconds(pid) for pid in self.bench_backends)
+        self.bench_cpu = self._bench_backends_cpu() - self._bench_cpu_at_start
         if "postgres" in self.cpu_used:
             self.cpu_used["postgres"] -= self.bench_cpu
 

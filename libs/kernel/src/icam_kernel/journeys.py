@@ -14,14 +14,8 @@ _REMEMBER = """insert into journeys (household_id, correlation_id) values ($1, $
 on conflict (household_id) do nothing"""
 _RECALL = "select correlation_id from journeys where household_id = $1"
 # the journey remembered now, else the one known (one round trip instead of two)
-_REMEMBER_OR_RECALL = """with remembered as (
-    insert into journeys (household_id, correlation_id) values ($1, $2)
-    on conflict (household_id) do nothing returning correlation_id
-)
-select correlation_id from remembered
-union all
-select correlation_id from journeys where household_id = $1
-limit 1"""
+_REMEMBER_OR_RECALL = f"""with remembered as ({_REMEMBER} returning correlation_id)
+select correlation_id from remembered union all {_RECALL} limit 1"""
 
 
 async def journey_of(

@@ -225,7 +225,7 @@ class EventStore:
         version: int,
         traceparent: str | None,
     ) -> Sequence[Any]:
-        """One event at a known version: `_APPEND_ONE`, one round trip but after a conflict."""
+        """One event at a known version: `_APPEND_ONE`, one round trip (a second after a conflict)."""
         event, data, actor = one
         rows = await conn.fetch(
             _APPEND_ONE,
