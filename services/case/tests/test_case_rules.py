@@ -15,6 +15,7 @@ from icam_case.domain import (
     close,
     decide_outcome,
     flag_vulnerability,
+    fold,
     receive_element,
     record_interview,
     resume,
@@ -118,6 +119,15 @@ def test_an_interview_cannot_precede_the_first_contact():
     with pytest.raises(CaseRuleViolation) as refused:
         record_interview(given(opened()), interview(held_at=T0 - timedelta(days=1)), coach_id=COACH, now=NOW)
     assert refused.value.field == "occurred_at"
+
+
+def test_an_interview_given_to_the_second_the_case_opened_is_not_before_its_first_contact():
+    opened_at = T0 + timedelta(milliseconds=700)
+    case = fold([(e, opened_at) for e in opened()])
+    events = record_interview(case, interview(held_at=T0), coach_id=COACH, now=NOW)
+    assert events
+    with pytest.raises(CaseRuleViolation):
+        record_interview(case, interview(held_at=T0 - timedelta(seconds=1)), coach_id=COACH, now=NOW)
 
 
 def test_the_first_interview_is_the_intake_and_later_ones_are_follow_ups():

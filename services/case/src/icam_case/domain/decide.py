@@ -111,7 +111,9 @@ def _pending_invitation(case: Case) -> UUID | None:
 def _check_interview(case: Case, cmd: RecordInterview, now: datetime) -> None:
     if cmd.held_at > now:
         raise CaseRuleViolation("an interview cannot be recorded before it happened", field="occurred_at")
-    if case.opened_at is not None and cmd.held_at < case.opened_at:
+    # to the second: the workspace's form gives times to the second, and an interview recorded in
+    # the second the case opened (its first contact, a walk-in's own meeting) is not before it
+    if case.opened_at is not None and cmd.held_at < case.opened_at.replace(microsecond=0):
         raise CaseRuleViolation(
             "an interview cannot precede the first contact of the case", field="occurred_at"
         )
