@@ -125,6 +125,9 @@ async def test_each_role_is_allowed_or_refused_alike_by_the_service_and_the_gate
                 assert (at_gateway == 403) is refused, f"{principal.role}: gateway answered {at_gateway}"
 
 
+_LETTERS = str.maketrans("0123456789", "ghijklmnop")
+
+
 async def test_every_read_of_personal_data_through_the_gateway_is_audited(
     gateway: Gateway, platform_under_test: PlatformUnderTest
 ) -> None:
@@ -175,7 +178,9 @@ async def test_every_read_of_personal_data_through_the_gateway_is_audited(
     for route in (r for r in ROUTES if r.personal_data and not r.internal):
         who = next(reader for reader in readers if reader.role in route.roles)
         path = "/api" + fill(route, who, ids)
-        purpose = f"audit check {uuid.uuid4().hex[:8]}"
+        # letters only: a purpose is scrubbed before it is kept, and hex digits such as 04712345
+        # read as a phone number (about one run in ten drew one)
+        purpose = f"audit check {uuid.uuid4().hex[:8].translate(_LETTERS)}"
         body = BODIES.get(route.path) if route.method == "POST" else None
         # the gateway checks the caseload's filters itself and refuses the others' parameters
         asked = {} if route.path == "/views/caseload" else params
