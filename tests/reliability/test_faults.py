@@ -92,7 +92,9 @@ async def under(
 
 
 def _tails(platform: PlatformUnderTest) -> str:
-    return "\n".join(f"--- {s.name}\n{platform.log_tail(s.name, 15)}" for s in platform.services)
+    return "\n".join(
+        f"--- {s.name}\n{platform.log_tail(s.name, 12, troubles_only=True)}" for s in platform.services
+    )
 
 
 def settings_of(platform: PlatformUnderTest) -> InfraSettings:

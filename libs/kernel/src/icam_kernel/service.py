@@ -20,7 +20,8 @@ Every background worker — the outbox relay, the timer worker and its overdue r
 projection runner, each consumer's release of parked events, the idempotency purge and the
 service's own (`background`) — runs under one `Supervisor`: a failure is logged, counted in
 `icam_worker_restarts_total{worker}` and restarted with backoff; consumers report their rewound
-batches to it too. `/health/live` fails while a worker is in a crash loop.
+batches to it too, and a consumer whose Kafka client stopped for good is started again with a new
+one (`client_watch`). `/health/live` fails while a worker is in a crash loop.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from icam_contracts.events.privacy import _DataPurged
 from icam_contracts.topics import PRIVACY_EVENTS
 from icam_kernel import access_audit, db, idempotency, sealing, tracing
 from icam_kernel.application import Application, Clock
+from icam_kernel.client_watch import Watched, watch_clients
 from icam_kernel.erasure import KERNEL_PURGES, Purge, erasure_row
 from icam_kernel.events import Actor
 from icam_kernel.failures import Backoff
@@ -164,6 +166,7 @@ class ServiceRuntime:
     pool: asyncpg.Pool | None = field(init=False, default=None)
     relay: OutboxRelay | None = field(init=False, default=None)
     _consumers: list[IdempotentConsumer] = field(init=False, default_factory=list)
+    _watched: list[Watched] = field(init=False, default_factory=list)  # each consumer's Kafka client
     _background: dict[str, BackgroundWork] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -225,8 +228,9 @@ class ServiceRuntime:
         options.setdefault("heartbeat_interval_ms", max(session // 3, 100))
         if self.settings.consumer_group_prefix:
             options.setdefault("group_id", self.settings.consumer_group_prefix + consumer_name)
-        consumer.subscribe(self.broker, topic, **options)
+        subscriber = consumer.subscribe(self.broker, topic, **options)
         self._consumers.append(consumer)
+        self._watched.append(Watched(consumer.watch, subscriber))
 
     def forget_erased(
         self,
@@ -293,6 +297,8 @@ class ServiceRuntime:
             )
         for consumer in self._consumers:
             self.supervisor.spawn(f"parked:{consumer.name}", _releasing(consumer))
+        if self._watched:
+            self.supervisor.spawn("consumer-clients", lambda: watch_clients(self._watched))
 
     async def stop(self) -> None:
         await self.broker.stop()

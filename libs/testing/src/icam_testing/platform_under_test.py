@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -132,9 +133,19 @@ class PlatformUnderTest:
     def topic(self, name: str) -> str:
         return self.topic_prefix + name
 
-    def log_tail(self, service: str, lines: int = 40) -> str:
+    def log_tail(self, service: str, lines: int = 40, *, troubles_only: bool = False) -> str:
+        """The last lines of a service's log; with `troubles_only`, its last warnings and errors
+        (what says why a fault did not heal, instead of the access lines around it)."""
         path = self.logs / f"{service}.log"
-        return "\n".join(path.read_text().splitlines()[-lines:]) if path.exists() else "(no log)"
+        if not path.exists():
+            return "(no log)"
+        kept = path.read_text(errors="replace").splitlines()
+        if troubles_only:
+            kept = [line for line in kept if _TROUBLE.search(line)]
+        return "\n".join(line[:400] for line in kept[-lines:])
+
+
+_TROUBLE = re.compile(r'"level": "(warning|error|critical)"')
 
 
 @contextmanager
