@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,10 @@ def start(pgdata: Path) -> str:
     try:
         server = PostgresServer(pgdata.resolve(), cleanup_mode=None)
     except Exception as exc:
+        # pg_ctl waits only 10 s; a server recovering from a crash on a busy machine takes longer,
+        # and is still starting: wait for it rather than report a failure
+        if (uri := _once_recovered(pgdata)) is not None:
+            return uri
         log_file = pgdata / "log"
         tail = log_file.read_text()[-2000:] if log_file.exists() else ""
         raise InfraError(
@@ -75,6 +80,23 @@ def start(pgdata: Path) -> str:
         server = PostgresServer(pgdata.resolve(), cleanup_mode=None)
         uri = server.get_uri(database="postgres")
     return uri
+
+
+def _once_recovered(pgdata: Path, timeout: float = 180.0) -> str | None:
+    """The URI of a server that pg_ctl gave up on but that is still starting (crash recovery),
+    once it accepts connections; None if no server is starting or it is not ready in time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = _postmaster(pgdata)
+        if info is None:
+            return None
+        if info.status == "ready":
+            uri = str(info.get_uri(database="postgres"))
+            if asyncio.run(ping(uri)):
+                log.info("postgres_recovered_after_pg_ctl_timeout")
+                return uri
+        time.sleep(1.0)
+    return None
 
 
 def stop(pgdata: Path, mode: str = "fast") -> bool:
