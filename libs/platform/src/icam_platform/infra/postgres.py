@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import asyncpg
 
 from icam_platform.infra.errors import InfraError
+from icam_platform.infra.process import wait_until
 
 # Several services, their relays and the test suite share one server.
 MAX_CONNECTIONS = 400
@@ -85,18 +85,15 @@ def start(pgdata: Path) -> str:
 def _once_recovered(pgdata: Path, timeout: float = 180.0) -> str | None:
     """The URI of a server that pg_ctl gave up on but that is still starting (crash recovery),
     once it accepts connections; None if no server is starting or it is not ready in time."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def ready_or_gone() -> bool:
         info = _postmaster(pgdata)
-        if info is None:
-            return None
-        if info.status == "ready":
-            uri = str(info.get_uri(database="postgres"))
-            if asyncio.run(ping(uri)):
-                log.info("postgres_recovered_after_pg_ctl_timeout")
-                return uri
-        time.sleep(1.0)
-    return None
+        return info is None or (info.status == "ready" and asyncio.run(ping(str(status(pgdata).uri))))
+
+    if not wait_until(ready_or_gone, timeout=timeout, interval=1.0) or not status(pgdata).running:
+        return None
+    log.info("postgres_recovered_after_pg_ctl_timeout")
+    return status(pgdata).uri
 
 
 def stop(pgdata: Path, mode: str = "fast") -> bool:
